@@ -1,0 +1,17 @@
+package steward
+
+import "context"
+
+// Store is everything a storage engine provides. The sqlite package and,
+// later, postgres implement it; storetest checks any implementation.
+type Store interface {
+	LogStore
+	EmployeeStore
+	IdentityStore
+	ContactStore
+	ConversationStore
+	TokenStore
+	// Ping reports whether the store can serve. Returns Unavailable if not.
+	Ping(ctx context.Context) error
+	Close() error
+}
