@@ -28,6 +28,7 @@ const (
 	Internal                    // a bug or an invariant broken; never shown raw
 	TooLarge                    // the input exceeds a configured bound
 	ConsentRequired             // the outside party has not consented to be recorded
+	Gone                        // the thing existed but was destroyed, e.g. content shredded by disposition
 )
 
 var kindNames = [...]string{
@@ -41,6 +42,7 @@ var kindNames = [...]string{
 	Internal:        "internal",
 	TooLarge:        "too_large",
 	ConsentRequired: "consent_required",
+	Gone:            "gone",
 }
 
 // String returns the stable machine-readable code of the kind.
