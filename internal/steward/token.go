@@ -2,7 +2,11 @@ package steward
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -53,4 +57,69 @@ type TokenStore interface {
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	// TouchToken records a use. Best-effort: callers may ignore its error.
 	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// tokenPrefix marks Steward secrets so that secret scanners and people can
+// recognise one that leaked.
+const tokenPrefix = "stw_"
+
+// HashTokenSecret returns the stored form of a token secret.
+func HashTokenSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// IssueToken creates a token with a fresh 256-bit secret and stores only its
+// hash. The secret is returned once and cannot be recovered later.
+// Returns Invalid for an empty or over-long name, an unknown scope or a
+// negative ttl; Conflict if the name is taken. ttl 0 means no expiry.
+func IssueToken(ctx context.Context, ts TokenStore, name string, scopes []Scope, ttl time.Duration, now time.Time) (string, *Token, error) {
+	const op Op = "steward.IssueToken"
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 128 {
+		return "", nil, E(op, Invalid, "token name must be 1-128 characters")
+	}
+	if len(scopes) == 0 {
+		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin)")
+	}
+	for _, s := range scopes {
+		if !ValidScope(s) {
+			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read or admin)", s)
+		}
+	}
+	if ttl < 0 {
+		return "", nil, E(op, Invalid, "ttl must not be negative")
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, E(op, Internal, err)
+	}
+	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	t := &Token{ID: NewID(), Name: name, Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))),
+		Hash: HashTokenSecret(secret), CreatedAt: now.UTC()}
+	if ttl > 0 {
+		exp := now.Add(ttl).UTC()
+		t.ExpiresAt = &exp
+	}
+	if err := ts.CreateToken(ctx, t); err != nil {
+		return "", nil, E(op, err)
+	}
+	return secret, t, nil
+}
+
+// ParseScopes splits a comma-separated scope list. Returns Invalid for an
+// unknown scope.
+func ParseScopes(s string) ([]Scope, error) {
+	var out []Scope
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !ValidScope(Scope(f)) {
+			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read or admin)", f)
+		}
+		out = append(out, Scope(f))
+	}
+	return out, nil
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A setting is one configuration knob. Its value comes from, in order of
+// precedence: the command-line flag, the STEWARD_* environment variable,
+// the config file (JSON, keys are the flag names), then the default.
+type setting struct {
+	name string // flag name and config-file key
+	def  string
+	help string
+	// secret settings are never accepted as flags, because flags show up
+	// in process listings; only the environment or the config file.
+	secret bool
+}
+
+func (s setting) env() string {
+	return "STEWARD_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+// settings is the whole configuration surface; docs/configuration.md
+// mirrors it and a test checks that it does.
+var settings = []setting{
+	{name: "config", help: "path of a JSON config file whose keys are these flag names"},
+	{name: "data", def: "./steward-data", help: "data directory: database, sealed blobs, keys"},
+	{name: "addr", def: "127.0.0.1:8080", help: "API listen address (serve, demo)"},
+	{name: "metrics-addr", def: "127.0.0.1:9090", help: "Prometheus /metrics listen address, loopback by default; \"off\" disables"},
+	{name: "kek-file", help: "key-encryption key file (default DATA/keys/kek, created on first start)"},
+	{name: "kek", secret: true, help: "key-encryption keyring text (one base64 key or id:base64 per line; last is current); overrides kek-file"},
+	{name: "log-key-file", help: "checkpoint signing key file, a note signer key (default DATA/keys/log.key, created on first start)"},
+	{name: "log-key", secret: true, help: "checkpoint signing key text; overrides log-key-file"},
+	{name: "log-origin", help: "origin line of checkpoints, used only when the signing key is first created (default steward/archive/<random>)"},
+	{name: "checkpoint-every", def: "1000", help: "issue a signed checkpoint after this many new records"},
+	{name: "checkpoint-interval", def: "10s", help: "issue a signed checkpoint at least this often while records arrive"},
+	{name: "max-body", def: "67108864", help: "largest capture request in bytes, attachments included"},
+	{name: "log-level", def: "info", help: "debug, info, warn or error"},
+	{name: "log-format", def: "text", help: "text or json (written to stderr)"},
+	{name: "demo-interval", def: "2s", help: "demo: time between simulated messages"},
+	{name: "public-key", help: "verify: the checkpoint verifier key (vkey text or a file holding it); default DATA/keys/log.pub"},
+	{name: "checkpoint", help: "verify: a signed checkpoint saved earlier that the archive must still be consistent with"},
+}
+
+// Config is the resolved configuration of one command.
+type Config struct {
+	values map[string]string
+	fs     *flag.FlagSet
+}
+
+func settingByName(name string) setting {
+	for _, s := range settings {
+		if s.name == name {
+			return s
+		}
+	}
+	panic("unknown setting " + name)
+}
+
+// newFlags registers the named settings on a new flag set.
+func newFlags(cmd string, names ...string) (*flag.FlagSet, map[string]*string) {
+	fs := flag.NewFlagSet("steward "+cmd, flag.ContinueOnError)
+	ptrs := map[string]*string{}
+	for _, n := range append([]string{"config"}, names...) {
+		s := settingByName(n)
+		if s.secret {
+			continue
+		}
+		help := s.help + " (env " + s.env() + ")"
+		ptrs[n] = fs.String(n, s.def, help)
+	}
+	return fs, ptrs
+}
+
+// loadConfig parses args and resolves every named setting by precedence.
+func loadConfig(cmd string, args []string, names ...string) (*Config, error) {
+	fs, ptrs := newFlags(cmd, names...)
+	return parseConfig(fs, ptrs, args, names...)
+}
+
+// parseConfig is loadConfig for a flag set to which the command has added
+// flags of its own.
+func parseConfig(fs *flag.FlagSet, ptrs map[string]*string, args []string, names ...string) (*Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	cfgPath := os.Getenv("STEWARD_CONFIG")
+	if explicit["config"] {
+		cfgPath = *ptrs["config"]
+	}
+	file := map[string]any{}
+	if cfgPath != "" {
+		b, err := os.ReadFile(cfgPath)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := json.Unmarshal(b, &file); err != nil {
+			return nil, fmt.Errorf("config file %s: not a JSON object: %w", cfgPath, err)
+		}
+		for k := range file {
+			if !known(k) {
+				return nil, fmt.Errorf("config file %s: unknown key %q", cfgPath, k)
+			}
+		}
+	}
+	c := &Config{values: map[string]string{}, fs: fs}
+	for _, n := range append([]string{"config"}, names...) {
+		s := settingByName(n)
+		v := s.def
+		if fv, ok := file[n]; ok {
+			v = fmt.Sprint(fv)
+		}
+		if ev, ok := os.LookupEnv(s.env()); ok {
+			v = ev
+		}
+		if p, ok := ptrs[n]; ok && explicit[n] {
+			v = *p
+		}
+		c.values[n] = v
+	}
+	return c, nil
+}
+
+func known(k string) bool {
+	for _, s := range settings {
+		if s.name == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) String(name string) string { return c.values[name] }
+
+func (c *Config) Int(name string) (int64, error) {
+	v, err := strconv.ParseInt(c.values[name], 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%s: %q is not a non-negative whole number", name, c.values[name])
+	}
+	return v, nil
+}
+
+func (c *Config) Duration(name string) (time.Duration, error) {
+	v, err := time.ParseDuration(c.values[name])
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 10s", name, c.values[name])
+	}
+	return v, nil
+}
+
+// Args returns the positional arguments left after the flags.
+func (c *Config) Args() []string { return c.fs.Args() }
+
+// settingNames lists every setting, sorted, for documentation checks.
+func settingNames() []string {
+	var out []string
+	for _, s := range settings {
+		out = append(out, s.name)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/steward-gov/steward/internal/httpapi"
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+// demoRun seeds a small organization and drives realistic traffic through
+// the capture API over real HTTP, exactly as a custom connector would.
+type demoRun struct {
+	app    *app
+	base   string
+	out    io.Writer
+	logger *slog.Logger
+	token  string // capture-only token the traffic uses
+}
+
+type seedPerson struct {
+	user, name, dept, title, seniority, number string
+}
+
+var seedEmployees = []seedPerson{
+	{"dana.whitfield@agency.example.gov", "Dana Whitfield", "Records Management", "Agency Records Officer", "GS-14", "+12025550101"},
+	{"marcus.ortega@agency.example.gov", "Marcus Ortega", "Public Affairs", "Press Secretary", "GS-15", "+12025550102"},
+	{"priya.natarajan@agency.example.gov", "Priya Natarajan", "Office of the Secretary", "Chief of Staff", "SES", "+12025550103"},
+	{"sam.okafor@agency.example.gov", "Sam Okafor", "Procurement", "Contracting Officer", "GS-13", "+12025550104"},
+}
+
+type seedContact struct {
+	employee int
+	name     string
+	number   string
+	lines    []string // alternating: contact, employee, contact, …
+}
+
+var seedContacts = []seedContact{
+	{1, "Jordan Lee (Daily Ledger)", "+14155550123", []string{
+		"Hi Marcus, do you have a comment on the grant announcement?",
+		"We'll have a statement by 3pm. I'll send it over.",
+		"Thanks. Is the Secretary available for a short interview this week?",
+		"Possibly Thursday. Let me check the calendar and get back to you.",
+		"Great, Thursday works for us.",
+	}},
+	{3, "Alex Kim (Northwind Supplies)", "+13125550177", []string{
+		"Good morning. Following up on the RFQ for the field laptops.",
+		"Thanks Alex. Questions must go through the portal so every bidder sees the answer.",
+		"Understood. Can you confirm the deadline is still the 14th?",
+		"Yes, the 14th at 5pm Eastern. No extensions are planned.",
+	}},
+	{2, "Riley Chen (City of Springfield)", "+12175550190", []string{
+		"Priya, the mayor would like to co-host the flood-relief briefing.",
+		"That would be welcome. Can your team share the draft agenda?",
+		"Sending it now.",
+		"Received. Looks good, one edit on the speaker order.",
+	}},
+}
+
+// start seeds, creates tokens, prints how to use the demo and starts traffic.
+func (d *demoRun) start(ctx context.Context) error {
+	if err := d.seed(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	now := time.Now()
+	stamp := strconv.FormatInt(now.Unix(), 10)
+	admin, _, err := steward.IssueToken(ctx, d.app.db, "demo-admin-"+stamp,
+		[]steward.Scope{steward.ScopeAdmin, steward.ScopeRead, steward.ScopeCapture}, 7*24*time.Hour, now)
+	if err != nil {
+		return err
+	}
+	if d.token, _, err = steward.IssueToken(ctx, d.app.db, "demo-traffic-"+stamp,
+		[]steward.Scope{steward.ScopeCapture}, 7*24*time.Hour, now); err != nil {
+		return err
+	}
+	interval, err := d.app.cfg.Duration("demo-interval")
+	if err != nil {
+		return err
+	}
+	// Capture one exchange right away so the printed examples point at a real record.
+	first, err := d.post(ctx, d.message(0, 0, time.Now()))
+	if err != nil {
+		return fmt.Errorf("first demo capture: %w", err)
+	}
+	fmt.Fprintf(d.out, `
+Steward demo is running. Press Ctrl-C to stop.
+
+  URL          %[1]s
+  Admin token  %[2]s
+  Data         %[3]s
+  Metrics      http://%[5]s/metrics (loopback only)
+
+Simulated Signal traffic between %[6]d employees and %[7]d outside contacts is
+being captured through the capture API every %[8]s.
+
+Try:
+  export TOKEN=%[2]s
+  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/checkpoint
+  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s
+  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s/proof
+  curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -X POST %[1]s/api/v1/capture \
+    -d '{"channel":"api","channel_message_id":"hello-1","direction":"inbound","sender":{"address":"+15550100"},"recipients":[{"address":"+12025550101"}],"body":"hello"}'
+  steward verify --data %[3]s
+
+`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval)
+	go d.traffic(ctx, interval)
+	return nil
+}
+
+// seed creates the demo organization once; later runs find it in place.
+func (d *demoRun) seed(ctx context.Context) error {
+	db := d.app.db
+	ids := make([]string, len(seedEmployees))
+	for i, p := range seedEmployees {
+		e, err := db.EmployeeByUserName(ctx, p.user)
+		if steward.Is(steward.NotFound, err) {
+			e = &steward.Employee{UserName: p.user, DisplayName: p.name, Email: p.user, Department: p.dept,
+				Title: p.title, Seniority: p.seniority, Active: true}
+			if err = db.CreateEmployee(ctx, e); err == nil {
+				err = db.CreateIdentity(ctx, &steward.Identity{EmployeeID: e.ID, Channel: "signal", Address: p.number,
+					Mode: steward.IdentityGoverned, Status: steward.IdentityActive})
+			}
+		}
+		if err != nil {
+			return err
+		}
+		ids[i] = e.ID
+	}
+	for _, c := range seedContacts {
+		_, err := db.ContactByAddress(ctx, ids[c.employee], "signal", c.number)
+		if steward.Is(steward.NotFound, err) {
+			err = db.CreateContact(ctx, &steward.Contact{EmployeeID: ids[c.employee], Channel: "signal", Address: c.number,
+				DisplayName: c.name, ConsentState: steward.ConsentActive, ConsentVersion: "demo-v1"})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// traffic posts one simulated event per interval until ctx ends: mostly
+// messages in both directions, with reactions, edits, deletions, read
+// receipts and the occasional attachment mixed in.
+func (d *demoRun) traffic(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	step := 1
+	var last []string // channel ids of recent messages, for events to act on
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c := step % len(seedContacts)
+		line := (step / len(seedContacts)) % len(seedContacts[c].lines)
+		now := time.Now()
+		req := d.message(c, line, now)
+		if step%5 == 0 && len(last) > 0 {
+			req = d.event(c, last[len(last)-1], step, now)
+		} else {
+			if step%7 == 0 {
+				req.Attachments = []httpapi.AttachmentJSON{{Filename: "agenda-" + strconv.Itoa(step) + ".txt",
+					ContentType: "text/plain", Data: base64.StdEncoding.EncodeToString([]byte("Draft agenda, item " + strconv.Itoa(step)))}}
+			}
+			last = append(last[max(0, len(last)-20):], req.ChannelMessageID)
+		}
+		if _, err := d.post(ctx, req); err != nil && ctx.Err() == nil {
+			d.logger.Warn("demo traffic", "err", err)
+		}
+		step++
+	}
+}
+
+// message builds line `line` of contact c's script; even lines come from
+// the contact, odd ones from the employee.
+func (d *demoRun) message(c, line int, now time.Time) *httpapi.CaptureRequest {
+	sc := seedContacts[c]
+	emp := seedEmployees[sc.employee]
+	contact := httpapi.PartyJSON{Address: sc.number, Name: sc.name}
+	employee := httpapi.PartyJSON{Address: emp.number, Name: emp.name}
+	req := &httpapi.CaptureRequest{Channel: "signal", ChannelMessageID: strconv.FormatInt(now.UnixNano(), 10),
+		Body: sc.lines[line], SentAt: &now}
+	if line%2 == 0 {
+		req.Direction, req.Sender, req.Recipients = "inbound", contact, []httpapi.PartyJSON{employee}
+	} else {
+		req.Direction, req.Sender, req.Recipients = "outbound", employee, []httpapi.PartyJSON{contact}
+	}
+	return req
+}
+
+// event builds a reaction, edit, receipt or deletion acting on target.
+func (d *demoRun) event(c int, target string, step int, now time.Time) *httpapi.CaptureRequest {
+	req := d.message(c, 0, now)
+	req.Target = target
+	switch rand.IntN(4) {
+	case 0:
+		req.Type, req.Emoji, req.Body = "reaction", "👍", ""
+	case 1:
+		req.Type, req.Body = "edit", req.Body+" (edited)"
+	case 2:
+		req.Type, req.Receipt, req.Body = "receipt", "read", ""
+	default:
+		req.Type, req.Body = "delete", ""
+	}
+	return req
+}
+
+// post sends a capture request over HTTP and returns the stored record.
+func (d *demoRun) post(ctx context.Context, req *httpapi.CaptureRequest) (*httpapi.CaptureResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, d.base+"/api/v1/capture", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("Authorization", "Bearer "+d.token)
+	hr.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("capture answered %s: %s", resp.Status, b)
+	}
+	var out httpapi.CaptureResponse
+	return &out, json.NewDecoder(resp.Body).Decode(&out)
+}

@@ -1,0 +1,83 @@
+// Command steward is Steward's single binary: the archive server, the
+// demo, the offline verifier, token administration and benchmarks.
+//
+// This is the only package that builds concrete types (the SQLite store,
+// the filesystem blob store, the key-encryption keyring, the archive log)
+// and wires them together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Steward: governed, archived messaging for the public sector.
+
+Usage: steward <command> [flags]
+
+Commands:
+  serve     run the archive server (API, capture pipeline, checkpoints)
+  demo      run the server with seed data and live simulated traffic
+  verify    check the archive offline: every leaf, every checkpoint
+  token     create, list or revoke API tokens
+  bench     measure capture and verify throughput
+  version   print the version
+
+Run "steward <command> -h" for the flags of a command.
+Every flag can also be set as STEWARD_<NAME> or in a JSON config file (--config).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serveCmd(ctx, args[1:], stdout, false)
+	case "demo":
+		err = serveCmd(ctx, args[1:], stdout, true)
+	case "verify":
+		var ok bool
+		ok, err = verifyCmd(ctx, args[1:], stdout, stderr)
+		if err == nil && !ok {
+			return 1
+		}
+	case "token":
+		err = tokenCmd(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "steward", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "steward: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "steward:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,344 @@
+// Package pipeline is the one path every captured item takes:
+//
+//	source → normalize → identity → consent → policy → capture → deliver and route
+//
+// Sources (channel connectors, the capture API) call Capture and may
+// acknowledge their item to the outside world only when Capture returns nil:
+// by then the item, its attachments and its metadata are sealed, committed
+// and appended to the archive log. Replays of an item already captured store
+// nothing new and return the original record.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/keys"
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+// Appender is the archive log as the pipeline sees it: the records of one
+// call commit together and durably, or not at all.
+type Appender interface {
+	Append(ctx context.Context, recs ...*steward.Record) ([]archive.Result, error)
+}
+
+// Sealer seals a record's content under a fresh data key and returns that
+// key, so attachments can be sealed under it too.
+type Sealer interface {
+	SealRecord(ctx context.Context, r *steward.Record, content []byte) ([]byte, error)
+}
+
+// Hold says whether a captured item may reach its recipient now.
+type Hold string
+
+const (
+	Deliver  Hold = ""        // deliver at once
+	HoldItem Hold = "held"    // captured, but kept back (e.g. awaiting consent)
+	Blocked  Hold = "blocked" // captured, never delivered (e.g. consent declined, policy block)
+)
+
+// IdentityHook resolves the parties of an item to employees and contacts.
+// It may fill Party.EmployeeID and Party.ContactID; an error fails the capture.
+type IdentityHook interface {
+	Resolve(ctx context.Context, it *steward.Item) error
+}
+
+// ConsentHook decides whether the outside party's consent lets the item
+// flow. It never prevents capture: a held or blocked item is still archived.
+type ConsentHook interface {
+	Consent(ctx context.Context, it *steward.Item) (Hold, error)
+}
+
+// PolicyHook decides what policy says about an item. A non-nil Decision is
+// archived as its own record beside the item.
+type PolicyHook interface {
+	Decide(ctx context.Context, it *steward.Item) (*Decision, error)
+}
+
+// Decision is a policy outcome worth recording.
+type Decision struct {
+	Action        string         // allow, flag, hold, block
+	PolicyVersion string         //
+	Details       map[string]any // findings; sealed, never plaintext
+}
+
+// Router hands a captured item to whoever should see it next: the
+// recipient's channel, the inbox, downstream archives. It runs only after
+// durable capture and must not fail the capture; it reports its own errors.
+type Router interface {
+	Route(ctx context.Context, c *Captured)
+}
+
+// Observer is told the outcome of each capture, for metrics.
+type Observer interface {
+	ObserveCapture(kind steward.EventType, replayed bool, err error, d time.Duration)
+}
+
+// Captured is what Capture returns: where the item sits in the archive.
+type Captured struct {
+	Item     *steward.Item
+	Ref      steward.RecordRef
+	Replayed bool
+	Hold     Hold
+	// Attachments are the refs of the attachment records, in item order.
+	Attachments []steward.RecordRef
+}
+
+// Pipeline carries items from sources into the archive. Its fields are set
+// once by cmd/steward; Log, Sealer, Blobs and Conversations are required,
+// the hooks are optional.
+type Pipeline struct {
+	Log           Appender
+	Sealer        Sealer
+	Blobs         steward.BlobStore
+	Conversations steward.ConversationStore
+	Limits        Limits
+
+	Identity IdentityHook
+	Consent  ConsentHook
+	Policy   PolicyHook
+	Router   Router
+	Observer Observer
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	convs convCache
+}
+
+// Capture runs an item through the pipeline. It returns only after durable
+// capture; the caller may then acknowledge its source.
+//
+// Errors: Invalid or TooLarge for an item that fails normalization (nothing
+// is stored); Unavailable when the archive cannot take writes (nothing is
+// stored, the source must retry); other kinds from the hooks.
+func (p *Pipeline) Capture(ctx context.Context, it *steward.Item) (*Captured, error) {
+	start := time.Now()
+	c, err := p.capture(ctx, it)
+	if p.Observer != nil {
+		replayed := c != nil && c.Replayed
+		p.Observer.ObserveCapture(it.Type, replayed, err, time.Since(start))
+	}
+	return c, err
+}
+
+func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, error) {
+	const op steward.Op = "pipeline.Capture"
+	if err := Normalize(it, p.Limits, p.now()); err != nil {
+		return nil, steward.E(op, err)
+	}
+	if p.Identity != nil {
+		if err := p.Identity.Resolve(ctx, it); err != nil {
+			return nil, steward.E(op, err)
+		}
+	}
+	hold := Deliver
+	if p.Consent != nil {
+		h, err := p.Consent.Consent(ctx, it)
+		if err != nil {
+			return nil, steward.E(op, err)
+		}
+		hold = h
+	}
+	var decision *Decision
+	if p.Policy != nil {
+		d, err := p.Policy.Decide(ctx, it)
+		if err != nil {
+			return nil, steward.E(op, err)
+		}
+		decision = d
+	}
+	conv, err := p.conversation(ctx, it)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	recs, err := p.buildRecords(ctx, it, conv, hold, decision)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	res, err := p.Log.Append(ctx, recs...)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold}
+	for i := range it.Attachments {
+		c.Attachments = append(c.Attachments, res[1+i].Ref)
+	}
+	if p.Router != nil && !c.Replayed {
+		p.Router.Route(ctx, c)
+	}
+	return c, nil
+}
+
+// buildRecords seals the item and its attachments into records: the item
+// first, then one record per attachment, then the policy decision if any.
+// Attachment bytes are sealed and put in the blob store here, before the
+// log append, so a committed record never points at a missing blob.
+func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *steward.Conversation, hold Hold, d *Decision) ([]*steward.Record, error) {
+	kind := steward.RecordMessage
+	switch it.Type {
+	case steward.EventMessage:
+	case steward.EventConsent:
+		kind = steward.RecordConsent
+	default:
+		kind = steward.RecordEvent
+	}
+	main := &steward.Record{ID: steward.NewID(), Kind: kind, IdempotencyKey: it.IdempotencyKey}
+	recs := []*steward.Record{main}
+	meta := itemMeta(it, conv, hold)
+
+	content := steward.Content{
+		Body: it.Body, Sender: it.Sender, Recipients: it.Recipients, Conversation: it.Conversation,
+		Emoji: it.Emoji, Remove: it.Remove, MembersAdded: it.MembersAdded, MembersRemoved: it.MembersRemoved,
+		Receipt: it.Receipt, Extra: it.Extra,
+	}
+	for i := range it.Attachments {
+		a := &it.Attachments[i]
+		ar, err := p.sealAttachment(ctx, it, i, main.ID, a)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, ar)
+		meta.Attachments = append(meta.Attachments, ar.ID)
+		content.Attachments = append(content.Attachments, steward.Attachment{
+			Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, RecordID: ar.ID,
+		})
+	}
+	if err := p.seal(ctx, main, meta, &content); err != nil {
+		return nil, err
+	}
+	if d != nil {
+		pr := &steward.Record{ID: steward.NewID(), Kind: steward.RecordPolicy, IdempotencyKey: it.IdempotencyKey + "#policy"}
+		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: d.Action, Type: d.PolicyVersion}
+		details := map[string]any{"action": d.Action, "policy_version": d.PolicyVersion, "findings": d.Details}
+		if err := p.seal(ctx, pr, pm, &steward.Content{Details: details}); err != nil {
+			return nil, err
+		}
+		recs = append(recs, pr)
+	}
+	return recs, nil
+}
+
+// sealAttachment seals one attachment's bytes under the attachment record's
+// own data key, stores them, and returns the record that commits to them.
+func (p *Pipeline) sealAttachment(ctx context.Context, it *steward.Item, i int, parent string, a *steward.Attachment) (*steward.Record, error) {
+	const op steward.Op = "pipeline.sealAttachment"
+	sum := sha256.Sum256(a.Data)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	a.Size = int64(len(a.Data))
+	r := &steward.Record{ID: steward.NewID(), Kind: steward.RecordAttachment,
+		IdempotencyKey: it.IdempotencyKey + "#att" + itoa(i)}
+	content, err := json.Marshal(steward.Content{Attachments: []steward.Attachment{{
+		Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256,
+	}}})
+	if err != nil {
+		return nil, steward.E(op, steward.Internal, err)
+	}
+	dek, err := p.Sealer.SealRecord(ctx, r, content)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	sealed, err := keys.SealBytes(dek, []byte(r.ID+"/blob"), a.Data)
+	keys.Zero(dek)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	bsum := sha256.Sum256(sealed)
+	key := hex.EncodeToString(bsum[:])
+	if err := p.Blobs.Put(ctx, key, bytesReader(sealed)); err != nil {
+		return nil, steward.E(op, err)
+	}
+	meta := &steward.RecordMeta{
+		Channel: string(it.Channel), ChannelID: it.ChannelMessageID, Type: "attachment", Parent: parent,
+		Blob: &steward.BlobRef{Key: key, Size: int64(len(sealed)), SHA256: key},
+	}
+	if r.Meta, err = json.Marshal(meta); err != nil {
+		return nil, steward.E(op, steward.Internal, err)
+	}
+	a.Data = nil // the plaintext is no longer needed; let it go
+	return r, nil
+}
+
+// seal encodes meta and content and seals the content into r.
+func (p *Pipeline) seal(ctx context.Context, r *steward.Record, meta *steward.RecordMeta, content *steward.Content) error {
+	const op steward.Op = "pipeline.seal"
+	var err error
+	if r.Meta, err = json.Marshal(meta); err != nil {
+		return steward.E(op, steward.Internal, err)
+	}
+	plain, err := json.Marshal(content)
+	if err != nil {
+		return steward.E(op, steward.Internal, err)
+	}
+	dek, err := p.Sealer.SealRecord(ctx, r, plain)
+	if err != nil {
+		return steward.E(op, err)
+	}
+	keys.Zero(dek)
+	return nil
+}
+
+func itemMeta(it *steward.Item, conv *steward.Conversation, hold Hold) *steward.RecordMeta {
+	m := &steward.RecordMeta{
+		Channel: string(it.Channel), ChannelID: it.ChannelMessageID, Type: string(it.Type),
+		Direction: it.Direction, Sender: it.Sender.Address, Target: it.Target, ReplyTo: it.ReplyTo,
+	}
+	if conv != nil {
+		m.ConversationID = conv.ID
+	}
+	for _, r := range it.Recipients {
+		m.Recipients = append(m.Recipients, r.Address)
+	}
+	sent, recv := it.SentAt, it.ReceivedAt
+	m.SentAt, m.ReceivedAt = &sent, &recv
+	if hold != Deliver {
+		m.Action = string(hold)
+	}
+	return m
+}
+
+// conversation finds or creates the conversation an item belongs to. Group
+// items are keyed by the channel's group id; direct items by the sorted
+// pair of addresses, so both directions land in one conversation.
+func (p *Pipeline) conversation(ctx context.Context, it *steward.Item) (*steward.Conversation, error) {
+	c := &steward.Conversation{Channel: it.Channel, Kind: steward.ConversationDirect, Title: it.Conversation.Title}
+	switch {
+	case it.Conversation.ID != "":
+		c.Key = "group:" + it.Conversation.ID
+		c.Kind = steward.ConversationGroup
+		if it.Conversation.Kind == steward.ConversationDirect {
+			c.Kind = steward.ConversationDirect
+			c.Key = "id:" + it.Conversation.ID
+		}
+	default:
+		addrs := []string{it.Sender.Address}
+		for _, r := range it.Recipients {
+			addrs = append(addrs, r.Address)
+		}
+		sort.Strings(addrs)
+		c.Key = "direct:" + strings.Join(addrs, ",")
+	}
+	if conv, ok := p.convs.get(c.Channel, c.Key); ok {
+		return conv, nil
+	}
+	conv, err := p.Conversations.EnsureConversation(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	p.convs.put(conv)
+	return conv, nil
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,395 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+const (
+	insertRecordSQL = `INSERT INTO records
+		(leaf_index, id, kind, idem_key, captured_at, meta, sealed, key_id, leaf, tree_hashes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertKeySQL = `INSERT INTO record_keys (leaf_index, wrapped) VALUES (?, ?)`
+
+	logSizeSQL = `SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM records`
+
+	selectTreeHashesSQL = `SELECT tree_hashes FROM records WHERE leaf_index = ?`
+
+	// A shredded record has no record_keys row, so the LEFT JOIN yields a
+	// NULL wrapped key, which scans as a nil slice.
+	selectRecordSQL = `SELECT r.leaf_index, r.id, r.kind, r.idem_key, r.captured_at,
+		r.meta, r.sealed, r.key_id, k.wrapped, r.leaf, r.tree_hashes
+		FROM records r LEFT JOIN record_keys k ON k.leaf_index = r.leaf_index`
+)
+
+// maxParams bounds the number of values in one IN list, well under
+// SQLite's limit on bound parameters.
+const maxParams = 500
+
+// hashSize is the length of one stored tree hash.
+const hashSize = int64(len(steward.Hash{}))
+
+// scanPage is how many records ScanRecords reads per query.
+const scanPage = 256
+
+// AppendTx runs fn in one write transaction on the writer connection,
+// begun IMMEDIATE so it holds the file's write lock from the start. It
+// commits if fn returns nil, durably since synchronous=FULL, and rolls back
+// otherwise, returning fn's error unchanged. Returns Unavailable if the
+// write lock cannot be had within the busy timeout, the disk is full, or
+// the DB is closed.
+//
+// The LogTx is valid only during fn and must not be used concurrently.
+func (db *DB) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error) error {
+	const op steward.Op = "sqlite.AppendTx"
+	if db.closed.Load() {
+		return steward.E(op, steward.Unavailable, "storage unavailable", errClosed)
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	defer tx.Rollback() // a no-op after Commit
+
+	t := &logTx{ctx: ctx, tx: tx, db: db}
+	if err := tx.QueryRowContext(ctx, logSizeSQL).Scan(&t.size); err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	t.insRecord = tx.StmtContext(ctx, db.insRecord)
+	t.insKey = tx.StmtContext(ctx, db.insKey)
+
+	err = fn(t)
+	t.done = true
+	if err != nil {
+		return err
+	}
+	if t.broken != nil {
+		return t.broken
+	}
+	if err := tx.Commit(); err != nil {
+		if ctx.Err() != nil {
+			// database/sql rolls a transaction back by itself when its
+			// context ends; Commit then reports only ErrTxDone.
+			err = ctx.Err()
+		}
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	return nil
+}
+
+// logTx is the steward.LogTx of one AppendTx call.
+type logTx struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	db   *DB
+	size int64 // log size including this transaction's inserts
+
+	insRecord, insKey, selHashes *sql.Stmt
+
+	done bool
+	// broken is set when an insert failed halfway (record row in, key row
+	// not), after which the transaction must not commit.
+	broken error
+}
+
+var errTxDone = errors.New("log transaction used after AppendTx returned")
+
+func (t *logTx) check(op steward.Op) error {
+	switch {
+	case t.done:
+		return steward.E(op, steward.Internal, errTxDone)
+	case t.broken != nil:
+		return t.broken
+	}
+	return nil
+}
+
+// Size returns the log size, counting the records inserted so far in this
+// transaction. It does not touch the database.
+func (t *logTx) Size() (int64, error) {
+	if err := t.check("sqlite.LogTx.Size"); err != nil {
+		return 0, err
+	}
+	return t.size, nil
+}
+
+// FindByIdempotencyKeys looks keys up in batches of at most maxParams.
+// Keys that are empty or absent are left out of the result.
+func (t *logTx) FindByIdempotencyKeys(keys []string) (map[string]steward.RecordRef, error) {
+	const op steward.Op = "sqlite.LogTx.FindByIdempotencyKeys"
+	if err := t.check(op); err != nil {
+		return nil, err
+	}
+	found := make(map[string]steward.RecordRef)
+	args := make([]any, 0, min(len(keys), maxParams))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `SELECT idem_key, id, leaf_index, kind FROM records WHERE idem_key IN (` + placeholders(len(args)) + `)`
+		rows, err := t.tx.QueryContext(t.ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var ref steward.RecordRef
+			if err := rows.Scan(&key, &ref.ID, &ref.LeafIndex, &ref.Kind); err != nil {
+				return err
+			}
+			found[key] = ref
+		}
+		args = args[:0]
+		return rows.Err()
+	}
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		args = append(args, k)
+		if len(args) == maxParams {
+			if err := flush(); err != nil {
+				return nil, dbErr(op, err, "")
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, dbErr(op, err, "")
+	}
+	return found, nil
+}
+
+// ReadHashes reads stored tree hashes, seeing this transaction's inserts.
+func (t *logTx) ReadHashes(indexes []int64) ([]steward.Hash, error) {
+	const op steward.Op = "sqlite.LogTx.ReadHashes"
+	if err := t.check(op); err != nil {
+		return nil, err
+	}
+	if t.selHashes == nil {
+		t.selHashes = t.tx.StmtContext(t.ctx, t.db.selHashesW)
+	}
+	return t.db.readHashes(t.ctx, op, t.selHashes, indexes)
+}
+
+// InsertRecord appends r. It writes the records row and, unless r has no
+// wrapped key, the record_keys row.
+func (t *logTx) InsertRecord(r *steward.Record) error {
+	const op steward.Op = "sqlite.LogTx.InsertRecord"
+	if err := t.check(op); err != nil {
+		return err
+	}
+	switch {
+	case r == nil:
+		return steward.E(op, steward.Invalid, "no record")
+	case r.LeafIndex != t.size:
+		// The caller computed tree hashes for a different position; storing
+		// them would corrupt the tree.
+		return steward.Errorf(op, steward.Internal, "record at leaf %d, log size is %d", r.LeafIndex, t.size)
+	case r.ID == "", r.IdempotencyKey == "", r.Kind == "":
+		return steward.E(op, steward.Invalid, "record needs an id, an idempotency key and a kind")
+	case r.CapturedAt.IsZero():
+		return steward.E(op, steward.Invalid, "record needs a capture time")
+	}
+	_, err := t.insRecord.ExecContext(t.ctx,
+		r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nanos(r.CapturedAt),
+		blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
+	if err != nil {
+		// A failed statement is undone on its own; the transaction stays
+		// usable, so the caller may skip this record and go on.
+		return dbErr(op, err, "record id or idempotency key already in the log")
+	}
+	if len(r.WrappedKey) > 0 {
+		if _, err := t.insKey.ExecContext(t.ctx, r.LeafIndex, r.WrappedKey); err != nil {
+			t.broken = dbErr(op, err, "")
+			return t.broken
+		}
+	}
+	t.size++
+	return nil
+}
+
+// LogSize returns the number of committed records. Leaf indexes are dense,
+// so that is one more than the largest.
+func (db *DB) LogSize(ctx context.Context) (int64, error) {
+	const op steward.Op = "sqlite.LogSize"
+	var n int64
+	if err := db.r.QueryRowContext(ctx, logSizeSQL).Scan(&n); err != nil {
+		return 0, dbErr(op, db.checkClosed(err), "")
+	}
+	return n, nil
+}
+
+// RecordByID returns NotFound if no record has that id.
+func (db *DB) RecordByID(ctx context.Context, id string) (*steward.Record, error) {
+	const op steward.Op = "sqlite.RecordByID"
+	r, err := scanRecord(db.r.QueryRowContext(ctx, selectRecordSQL+` WHERE r.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, steward.E(op, steward.NotFound, "record not found")
+	} else if err != nil {
+		return nil, dbErr(op, db.checkClosed(err), "")
+	}
+	return r, nil
+}
+
+// RecordAt returns NotFound for an index with no record.
+func (db *DB) RecordAt(ctx context.Context, index int64) (*steward.Record, error) {
+	const op steward.Op = "sqlite.RecordAt"
+	r, err := scanRecord(db.r.QueryRowContext(ctx, selectRecordSQL+` WHERE r.leaf_index = ?`, index))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, steward.E(op, steward.NotFound, "record not found")
+	} else if err != nil {
+		return nil, dbErr(op, db.checkClosed(err), "")
+	}
+	return r, nil
+}
+
+// ScanRecords calls fn for each record from leaf index from on, in order,
+// and returns fn's first error unchanged. It reads a page at a time and
+// calls fn with no query open, so fn may use the store itself, and a long
+// scan holds no read transaction that would keep the WAL from being
+// checkpointed. Records committed during the scan are visited too.
+func (db *DB) ScanRecords(ctx context.Context, from int64, fn func(*steward.Record) error) error {
+	const op steward.Op = "sqlite.ScanRecords"
+	if from < 0 {
+		return steward.E(op, steward.Invalid, "negative leaf index")
+	}
+	page := make([]*steward.Record, 0, scanPage)
+	for {
+		var err error
+		page, err = db.recordPage(ctx, from, page[:0])
+		if err != nil {
+			return dbErr(op, db.checkClosed(err), "")
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		from = page[len(page)-1].LeafIndex + 1
+	}
+}
+
+func (db *DB) recordPage(ctx context.Context, from int64, page []*steward.Record) ([]*steward.Record, error) {
+	rows, err := db.r.QueryContext(ctx, selectRecordSQL+` WHERE r.leaf_index >= ? ORDER BY r.leaf_index LIMIT ?`, from, scanPage)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, r)
+	}
+	return page, rows.Err()
+}
+
+// ReadHashes returns the stored tree hashes at the given tlog storage
+// indexes, reading each owning leaf's row once. Returns NotFound if any
+// hash is not stored.
+func (db *DB) ReadHashes(ctx context.Context, indexes []int64) ([]steward.Hash, error) {
+	const op steward.Op = "sqlite.ReadHashes"
+	return db.readHashes(ctx, op, db.selHashesR, indexes)
+}
+
+// ShredKey deletes the record_keys row of the record with that id. With
+// secure_delete on, SQLite zeroes the freed bytes in the database file;
+// see Checkpoint for the copies the WAL may still hold.
+func (db *DB) ShredKey(ctx context.Context, id string) error {
+	const op steward.Op = "sqlite.ShredKey"
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	defer tx.Rollback()
+	var leaf int64
+	err = tx.QueryRowContext(ctx, `SELECT leaf_index FROM records WHERE id = ?`, id).Scan(&leaf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return steward.E(op, steward.NotFound, "record not found")
+	} else if err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM record_keys WHERE leaf_index = ?`, leaf); err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr(op, db.checkClosed(err), "")
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(s scanner) (*steward.Record, error) {
+	var r steward.Record
+	var captured int64
+	err := s.Scan(&r.LeafIndex, &r.ID, &r.Kind, &r.IdempotencyKey, &captured,
+		&r.Meta, &r.Sealed, &r.KeyID, &r.WrappedKey, &r.Leaf, &r.TreeHashes)
+	if err != nil {
+		return nil, err
+	}
+	r.CapturedAt = fromNanos(captured)
+	return &r, nil
+}
+
+// hashLocation says where tlog storage index i is kept: in the tree_hashes
+// of leaf, as its off'th hash.
+//
+// tlog.StoredHashes(m, ...) returns the hashes stored when leaf m is
+// appended, which occupy the consecutive indexes from
+// tlog.StoredHashIndex(0, m): the leaf hash, then the root of each subtree
+// that leaf m completes. A subtree hash at level L, position n, is
+// completed by its last leaf, m = (n+1)<<L - 1.
+func hashLocation(i int64) (leaf, off int64) {
+	level, n := tlog.SplitStoredHashIndex(i)
+	leaf = (n+1)<<level - 1
+	return leaf, i - tlog.StoredHashIndex(0, leaf)
+}
+
+// readHashes looks up each index's owning leaf with stmt, a prepared
+// selectTreeHashesSQL, once per distinct leaf.
+func (db *DB) readHashes(ctx context.Context, op steward.Op, stmt *sql.Stmt, indexes []int64) ([]steward.Hash, error) {
+	hashes := make([]steward.Hash, len(indexes))
+	var (
+		lastLeaf int64 = -1
+		last     []byte
+		seen     map[int64][]byte // beyond the last leaf; made when needed
+	)
+	for i, idx := range indexes {
+		if idx < 0 {
+			return nil, steward.E(op, steward.Invalid, "negative hash index")
+		}
+		leaf, off := hashLocation(idx)
+		if leaf != lastLeaf {
+			b, ok := seen[leaf]
+			if !ok {
+				err := stmt.QueryRowContext(ctx, leaf).Scan(&b)
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, steward.Errorf(op, steward.NotFound, "tree hash %d not stored", idx)
+				} else if err != nil {
+					return nil, dbErr(op, db.checkClosed(err), "")
+				}
+				if seen == nil {
+					seen = make(map[int64][]byte)
+				}
+				seen[leaf] = b
+			}
+			lastLeaf, last = leaf, b
+		}
+		if (off+1)*hashSize > int64(len(last)) {
+			return nil, steward.Errorf(op, steward.NotFound, "tree hash %d not stored", idx)
+		}
+		copy(hashes[i][:], last[off*hashSize:])
+	}
+	return hashes, nil
+}
