@@ -166,3 +166,39 @@ func TestCaptureAPI(t *testing.T) {
 		t.Fatalf("shredded read: %d %+v", code, rec)
 	}
 }
+
+// TestHTTPEdges: wrong methods get 405 with Allow, HEAD never reaches a
+// content handler, unknown routes get 404, and oversized JSON gets 413.
+func TestHTTPEdges(t *testing.T) {
+	a, srv := newTestAPI(t)
+	admin := issue(t, a, "admin", 0, steward.ScopeAdmin, steward.ScopeRead)
+	req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/capture", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("PUT capture: %d Allow=%q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	req, _ = http.NewRequest("HEAD", srv.URL+"/api/v1/checkpoint", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 {
+		t.Fatalf("HEAD: %v %v", resp.StatusCode, err)
+	}
+	if code := call(t, "GET", srv.URL+"/api/v2/nothing", admin, nil, nil); code != 404 {
+		t.Fatalf("unknown route: %d", code)
+	}
+	big := map[string]any{"name": strings.Repeat("x", 70<<10), "scopes": []string{"read"}}
+	if code := call(t, "POST", srv.URL+"/api/v1/tokens", admin, big, nil); code != 413 {
+		t.Fatalf("oversized token request: %d, want 413", code)
+	}
+	if code := call(t, "GET", srv.URL+"/api/v1/checkpoint", "", nil, nil); code != 401 {
+		t.Fatalf("no token: %d", code)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/checkpoint", nil)
+	req.Header.Set("Authorization", "bearer "+admin)
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("lower-case bearer scheme: %v %v", resp.StatusCode, err)
+	}
+}

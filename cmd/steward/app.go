@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -69,6 +70,11 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 	if init {
 		if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		// SQLite creates its files (and the -wal and -shm beside them) with
+		// the mode of the main file; make that owner-only from the start.
+		if f, err := os.OpenFile(dbPath(a.dataDir), os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
 		}
 	} else if _, err := os.Stat(dbPath(a.dataDir)); err != nil {
 		return nil, fmt.Errorf("no Steward archive in %s (run `steward serve` or `steward demo` first): %w", a.dataDir, err)
@@ -154,7 +160,7 @@ func loadSigner(cfg *Config, data string, init bool, logger *slog.Logger) (note.
 	if path == "" {
 		path = logKeyPath(data)
 	}
-	b, err := os.ReadFile(path)
+	b, err := readPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) && init && cfg.String("log-key-file") == "" {
 		origin := cfg.String("log-origin")
 		if origin == "" {
@@ -180,9 +186,6 @@ func loadSigner(cfg *Config, data string, init bool, logger *slog.Logger) (note.
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint signing key: %w", err)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("checkpoint signing key %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
 	}
 	return archive.NewSigner(strings.TrimSpace(string(b)))
 }
@@ -212,6 +215,24 @@ func secretSetting(cfg *Config, name string) string {
 		return v
 	}
 	return cfg.String(name)
+}
+
+// readPrivate reads a secret file, refusing one that group or others can
+// read. The mode is taken from the opened file, not a second lookup.
+func readPrivate(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	return io.ReadAll(f)
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

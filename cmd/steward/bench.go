@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	attachEvery := fs.Int("attach-every", 0, "give every Nth message an attachment (0: none)")
 	attachSize := fs.Int("attach-size", 256<<10, "attachment size in bytes")
 	data := fs.String("data", "", "data directory to use (default: a fresh temporary one, removed afterwards)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the capture phase to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -93,6 +95,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	p := newProgress(stderr, "capture", nil)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	for w := 0; w < *producers; w++ {
 		wg.Add(1)
@@ -119,6 +131,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	p.update(int64(len(items)), int64(len(items)))
 	p.finish()
 	if err := a.Close(); err != nil {

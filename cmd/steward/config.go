@@ -111,6 +111,12 @@ func parseConfig(fs *flag.FlagSet, ptrs map[string]*string, args []string, names
 			if !known(k) {
 				return nil, fmt.Errorf("config file %s: unknown key %q", cfgPath, k)
 			}
+			if settingByName(k).secret {
+				if fi, err := os.Stat(cfgPath); err == nil && fi.Mode().Perm()&0o077 != 0 {
+					return nil, fmt.Errorf("config file %s holds the secret %q but is readable by others (mode %v); chmod 600 it",
+						cfgPath, k, fi.Mode().Perm())
+				}
+			}
 		}
 	}
 	c := &Config{values: map[string]string{}, fs: fs}

@@ -74,12 +74,12 @@ func (d *demoRun) start(ctx context.Context) error {
 	}
 	now := time.Now()
 	stamp := strconv.FormatInt(now.Unix(), 10)
-	admin, _, err := steward.IssueToken(ctx, d.app.db, "demo-admin-"+stamp,
+	admin, _, err := d.app.pipeline.IssueToken(ctx, d.app.db, "demo", "demo-admin-"+stamp,
 		[]steward.Scope{steward.ScopeAdmin, steward.ScopeRead, steward.ScopeCapture}, 7*24*time.Hour, now)
 	if err != nil {
 		return err
 	}
-	if d.token, _, err = steward.IssueToken(ctx, d.app.db, "demo-traffic-"+stamp,
+	if d.token, _, err = d.app.pipeline.IssueToken(ctx, d.app.db, "demo", "demo-traffic-"+stamp,
 		[]steward.Scope{steward.ScopeCapture}, 7*24*time.Hour, now); err != nil {
 		return err
 	}

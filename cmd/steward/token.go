@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -56,12 +56,8 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		secret, t, err := steward.IssueToken(ctx, a.db, *name, scopes, *ttl, now)
+		secret, t, err := a.pipeline.IssueToken(ctx, a.db, cliActor(), *name, scopes, *ttl, now)
 		if err != nil {
-			return err
-		}
-		if _, err := pipeline.Audit(ctx, a.log, a.envelope, pipeline.AuditEntry{Actor: "cli", Action: "token.create",
-			Subject: t.ID, Details: map[string]any{"name": t.Name, "scopes": t.Scopes}}); err != nil {
 			return err
 		}
 		exp := "never"
@@ -96,10 +92,7 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *id == "" {
 			return fmt.Errorf("token revoke: --id is required")
 		}
-		if err := a.db.RevokeToken(ctx, *id, now); err != nil {
-			return err
-		}
-		if _, err := pipeline.Audit(ctx, a.log, a.envelope, pipeline.AuditEntry{Actor: "cli", Action: "token.revoke", Subject: *id}); err != nil {
+		if err := a.pipeline.RevokeToken(ctx, a.db, cliActor(), *id, now); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "revoked token %s\n", *id)
@@ -108,6 +101,16 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("token: unknown subcommand %q", sub)
 	}
 	return nil
+}
+
+// cliActor names the operator in audit records: the OS user running the
+// command line, since the CLI has no token of its own.
+func cliActor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return "cli:" + name
 }
 
 func joinScopes(ss []steward.Scope) string {

@@ -437,11 +437,17 @@ func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time) error 
 	}
 	l.keys = keys
 	found, err := tx.FindByIdempotencyKeys(keys)
-	clear(keys) // don't pin callers' strings
 	if err != nil {
 		return err
 	}
-	clear(l.seen)
+	// Empty seen key by key: clear() would cost the map's high-water
+	// capacity on every batch, however small.
+	defer func() {
+		for _, k := range keys {
+			delete(l.seen, k)
+		}
+		clear(keys) // don't pin callers' strings
+	}()
 
 	nanos := now.UnixNano()
 	for _, r := range batch {

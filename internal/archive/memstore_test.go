@@ -27,11 +27,19 @@ type memStore struct {
 	byKey map[string]int64
 	cps   map[int64]*steward.Checkpoint
 
-	// Failure injection, read under wmu.
-	beforeTx   func()                     // runs before fn, outside any lock but wmu
+	// Failure injection. Tests set these through setHook.
+	hmu        sync.Mutex
+	beforeTx   func()                      // runs before fn, holding only wmu
 	failInsert func(*steward.Record) error // fails an InsertRecord
-	failCommit func() error               // fails a transaction after fn succeeded
-	failAddCP  func() error
+	failCommit func() error                // fails a transaction after fn succeeded
+	failAddCP  func() error                // fails an AddCheckpoint
+}
+
+// setHook runs fn, which sets failure hooks, under the hook lock.
+func (s *memStore) setHook(fn func()) {
+	s.hmu.Lock()
+	defer s.hmu.Unlock()
+	fn()
 }
 
 var _ steward.LogStore = (*memStore)(nil)
@@ -47,17 +55,20 @@ func (s *memStore) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.beforeTx != nil {
-		s.beforeTx()
+	s.hmu.Lock()
+	beforeTx, failInsert, failCommit := s.beforeTx, s.failInsert, s.failCommit
+	s.hmu.Unlock()
+	if beforeTx != nil {
+		beforeTx()
 	}
 	s.mu.RLock()
-	tx := &memTx{s: s, base: int64(len(s.recs)), ids: map[string]int64{}, keys: map[string]int64{}}
+	tx := &memTx{s: s, base: int64(len(s.recs)), ids: map[string]int64{}, keys: map[string]int64{}, failInsert: failInsert}
 	s.mu.RUnlock()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if s.failCommit != nil {
-		if err := s.failCommit(); err != nil {
+	if failCommit != nil {
+		if err := failCommit(); err != nil {
 			return err
 		}
 	}
@@ -72,11 +83,12 @@ func (s *memStore) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error
 }
 
 type memTx struct {
-	s     *memStore
-	base  int64
-	added []*steward.Record
-	ids   map[string]int64
-	keys  map[string]int64
+	s          *memStore
+	base       int64
+	added      []*steward.Record
+	ids        map[string]int64
+	keys       map[string]int64
+	failInsert func(*steward.Record) error
 }
 
 func (tx *memTx) Size() (int64, error) { return tx.base + int64(len(tx.added)), nil }
@@ -113,8 +125,8 @@ func (tx *memTx) ReadHashes(indexes []int64) ([]steward.Hash, error) {
 
 func (tx *memTx) InsertRecord(r *steward.Record) error {
 	const op steward.Op = "memstore.InsertRecord"
-	if tx.s.failInsert != nil {
-		if err := tx.s.failInsert(r); err != nil {
+	if tx.failInsert != nil {
+		if err := tx.failInsert(r); err != nil {
 			return err
 		}
 	}
@@ -231,8 +243,11 @@ func (s *memStore) ShredKey(ctx context.Context, id string) error {
 }
 
 func (s *memStore) AddCheckpoint(ctx context.Context, cp *steward.Checkpoint) error {
-	if s.failAddCP != nil {
-		if err := s.failAddCP(); err != nil {
+	s.hmu.Lock()
+	failAddCP := s.failAddCP
+	s.hmu.Unlock()
+	if failAddCP != nil {
+		if err := failAddCP(); err != nil {
 			return err
 		}
 	}

@@ -65,9 +65,9 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 && r.Omitted == 0 }
 
 // Problem is one thing wrong with the archive.
 type Problem struct {
-	LeafIndex  int64  `json:"leaf_index"`          // the record's leaf index, or -1
-	RecordID   string `json:"record_id,omitempty"` // the record's id, if about a record
-	Checkpoint int64  `json:"checkpoint"`          // the checkpoint's size, or -1
+	LeafIndex  int64  `json:"leaf_index"`           // the record's leaf index, or -1
+	RecordID   string `json:"record_id,omitempty"`  // the record's id, if about a record
+	Checkpoint int64  `json:"checkpoint,omitempty"` // the stored checkpoint's size, if about one
 	What       string `json:"what"`
 }
 
@@ -196,7 +196,7 @@ func (v *verifier) prepare(cps []*steward.Checkpoint) {
 	if len(v.opts.Trusted) > 0 {
 		t, err := ParseCheckpoint(v.opts.Trusted, v.opts.Verifier, v.opts.Origin)
 		if err != nil {
-			v.cpProblem(-1, "saved checkpoint: signature or origin does not verify")
+			v.problem(Problem{LeafIndex: -1, What: "saved checkpoint: signature or origin does not verify"})
 		} else {
 			v.targets = append(v.targets, target{size: t.Size, root: t.Root, trusted: true})
 		}
@@ -240,7 +240,7 @@ func (v *verifier) checkTarget(i int) {
 	t.matched = root == t.root
 	switch {
 	case t.trusted && !t.matched:
-		v.cpProblem(t.size, "archive diverges from saved checkpoint (size %d)", t.size)
+		v.problem(Problem{LeafIndex: -1, What: fmt.Sprintf("archive diverges from saved checkpoint (size %d)", t.size)})
 	case t.trusted:
 	case !t.matched && v.lastGood >= 0:
 		v.cpProblem(t.size, "checkpoint %d: root does not match the records (the difference is in leaves %d to %d)", t.size, v.lastGood, t.size-1)
@@ -401,17 +401,17 @@ func (v *verifier) consume(c *vchunk) {
 		inTree := true
 		switch {
 		case idx < v.next:
-			v.problem(Problem{LeafIndex: idx, RecordID: rec.ID, Checkpoint: -1,
+			v.problem(Problem{LeafIndex: idx, RecordID: rec.ID,
 				What: fmt.Sprintf("leaf index out of order or repeated (expected %d)", v.next)})
 			inTree = false
 		case idx > v.next:
-			v.problem(Problem{LeafIndex: v.next, Checkpoint: -1,
+			v.problem(Problem{LeafIndex: v.next,
 				What: fmt.Sprintf("records at leaf indexes %d to %d are missing", v.next, idx-1)})
 			v.broken = true
 			v.next = idx
 		}
 		for _, what := range res.problems {
-			v.problem(Problem{LeafIndex: idx, RecordID: rec.ID, Checkpoint: -1, What: what})
+			v.problem(Problem{LeafIndex: idx, RecordID: rec.ID, What: what})
 		}
 		if !inTree {
 			continue
@@ -436,12 +436,12 @@ func (v *verifier) grow(rec *steward.Record, leafHash tlog.Hash) {
 	if err != nil {
 		// Cannot happen with a correct frontier; stop rebuilding rather
 		// than report noise.
-		v.problem(Problem{LeafIndex: n, RecordID: rec.ID, Checkpoint: -1, What: "cannot rebuild tree: " + err.Error()})
+		v.problem(Problem{LeafIndex: n, RecordID: rec.ID, What: "cannot rebuild tree: " + err.Error()})
 		v.broken = true
 		return
 	}
 	if len(rec.TreeHashes) != len(hashes)*tlog.HashSize || !equalHashes(rec.TreeHashes, hashes) {
-		v.problem(Problem{LeafIndex: n, RecordID: rec.ID, Checkpoint: -1, What: "stored tree hashes altered"})
+		v.problem(Problem{LeafIndex: n, RecordID: rec.ID, What: "stored tree hashes altered"})
 	}
 	if c := v.cons; c != nil {
 		base := tlog.StoredHashIndex(0, n)
@@ -471,7 +471,7 @@ func (v *verifier) finish() {
 		t := v.targets[v.ti]
 		switch {
 		case t.size > size && t.trusted:
-			v.cpProblem(t.size, "archive truncated or rolled back: saved checkpoint covers %d records, archive has %d", t.size, size)
+			v.problem(Problem{LeafIndex: -1, What: fmt.Sprintf("archive truncated or rolled back: saved checkpoint covers %d records, archive has %d", t.size, size)})
 		case t.size > size:
 			v.cpProblem(t.size, "checkpoint %d: covers %d records, archive has %d (archive truncated or rolled back)", t.size, t.size, size)
 		default: // only reachable after a gap

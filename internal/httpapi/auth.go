@@ -34,8 +34,8 @@ func (s *Server) authenticate(scope steward.Scope, next http.Handler) http.Handl
 	const op steward.Op = "httpapi.authenticate"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || secret == "" {
+		scheme, secret, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 			s.writeError(w, r, steward.E(op, steward.Unauthenticated, "a bearer token is required"))
 			return
 		}

@@ -69,21 +69,9 @@ type CaptureResponse struct {
 // is TooLarge. It checks shape only; the pipeline checks meaning.
 func DecodeCapture(r io.Reader, max int64) (*steward.Item, error) {
 	const op steward.Op = "httpapi.DecodeCapture"
-	lr := &io.LimitedReader{R: r, N: max + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
 	var req CaptureRequest
-	if err := dec.Decode(&req); err != nil {
-		if lr.N <= 0 {
-			return nil, steward.Errorf(op, steward.TooLarge, "request body exceeds %d bytes", max)
-		}
-		return nil, steward.E(op, steward.Invalid, "malformed JSON: "+jsonErr(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if lr.N <= 0 {
-			return nil, steward.Errorf(op, steward.TooLarge, "request body exceeds %d bytes", max)
-		}
-		return nil, steward.E(op, steward.Invalid, "malformed JSON: unexpected data after the object")
+	if err := decodeJSON(r, max, &req); err != nil {
+		return nil, steward.E(op, err)
 	}
 	it := &steward.Item{
 		IdempotencyKey: req.IdempotencyKey, Type: steward.EventType(req.Type), Channel: steward.Channel(req.Channel),
@@ -112,6 +100,33 @@ func DecodeCapture(r io.Reader, max int64) (*steward.Item, error) {
 	}
 	return it, nil
 }
+
+// decodeJSON decodes exactly one JSON object from r into v, strictly:
+// unknown fields and trailing data are Invalid, more than max bytes is
+// TooLarge. Every JSON request body goes through it.
+func decodeJSON(r io.Reader, max int64, v any) error {
+	const op steward.Op = "httpapi.decodeJSON"
+	lr := &io.LimitedReader{R: r, N: max + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errTrailing
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case lr.N <= 0:
+		return steward.Errorf(op, steward.TooLarge, "request body exceeds %d bytes", max)
+	case err == errTrailing:
+		return steward.E(op, steward.Invalid, "malformed JSON: unexpected data after the object")
+	}
+	return steward.E(op, steward.Invalid, "malformed JSON: "+jsonErr(err))
+}
+
+var errTrailing = errors.New("trailing data")
 
 // jsonErr turns a decoder error into a message that names the problem
 // without echoing input.

@@ -21,6 +21,7 @@ var statusOf = map[steward.Kind]int{
 	steward.TooLarge:        http.StatusRequestEntityTooLarge,
 	steward.ConsentRequired: http.StatusConflict,
 	steward.Gone:            http.StatusGone,
+	steward.Integrity:       http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for err's kind.
@@ -42,8 +43,13 @@ type ErrorBody struct {
 // writeError answers with err's status and public message. Internal errors
 // are logged in full and shown to the caller only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusOf(err)
-	if status >= 500 && status != http.StatusServiceUnavailable {
+	s.writeErrorStatus(w, r, StatusOf(err), err)
+}
+
+// writeErrorStatus is writeError with the status chosen by the caller, for
+// the few answers (405) that no error kind describes.
+func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if status >= 500 && status != http.StatusServiceUnavailable || steward.KindOf(err) == steward.Integrity {
 		s.logger().Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
 		s.logger().Debug("request refused", "method", r.Method, "path", r.URL.Path, "err", err)

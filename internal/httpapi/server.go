@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/steward-gov/steward/internal/archive"
@@ -42,7 +43,8 @@ type route struct {
 }
 
 // routes is the single table of every route and the scope it requires.
-// docs/api.md and api/openapi.yaml mirror it; a test walks it.
+// api/openapi.yaml mirrors it; tests check both the document and every
+// allow and deny in the table.
 var routes = []route{
 	{"GET /healthz", "", (*Server).healthz},
 	{"GET /readyz", "", (*Server).readyz},
@@ -76,10 +78,40 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.pattern, hf)
 	}
+	// paths knows every route's path regardless of method, so that a known
+	// path asked with the wrong method gets 405 rather than 404.
+	paths := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if allow[path] == nil {
+			paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
+		}
+		allow[path] = append(allow[path], method)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, steward.E(steward.Op("httpapi"), steward.NotFound, "no such route"))
+		const op steward.Op = "httpapi"
+		if _, p := paths.Handler(r); p != "" {
+			w.Header().Set("Allow", strings.Join(allow[p], ", "))
+			s.writeErrorStatus(w, r, http.StatusMethodNotAllowed, steward.E(op, steward.Invalid, "method not allowed"))
+			return
+		}
+		s.writeError(w, r, steward.E(op, steward.NotFound, "no such route"))
 	})
-	return securityHeaders(mux)
+	return securityHeaders(noHead(mux))
+}
+
+// noHead refuses HEAD on the API. ServeMux lets HEAD through to GET
+// handlers, which would decrypt, audit and then discard a read.
+func noHead(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && strings.HasPrefix(r.URL.Path, "/api/") {
+			w.Header().Set("Allow", "GET")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -110,7 +142,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 only while the store answers and the log takes writes.
+// readyz answers 200 only while the store answers. It is unauthenticated,
+// so it says nothing about the archive beyond "ready".
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -118,5 +151,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, steward.E(steward.Op("httpapi.readyz"), steward.Unavailable, "store unavailable", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "log_size": s.Log.Size()})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

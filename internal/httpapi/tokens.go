@@ -1,13 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -37,10 +35,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "httpapi.createToken"
 	var req TokenRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeError(w, r, steward.E(op, steward.Invalid, "malformed JSON: "+jsonErr(err)))
+	if err := decodeJSON(r.Body, 64<<10, &req); err != nil {
+		s.writeError(w, r, steward.E(op, err))
 		return
 	}
 	var ttl time.Duration
@@ -52,13 +48,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
-	secret, t, err := steward.IssueToken(r.Context(), s.Store, req.Name, req.Scopes, ttl, s.now())
+	secret, t, err := s.Pipeline.IssueToken(r.Context(), s.Store, actor(r.Context()), req.Name, req.Scopes, ttl, s.now())
 	if err != nil {
-		s.writeError(w, r, steward.E(op, err))
-		return
-	}
-	if _, err := s.Pipeline.Audit(r.Context(), pipeline.AuditEntry{Actor: actor(r.Context()), Action: "token.create",
-		Subject: t.ID, Details: map[string]any{"name": t.Name, "scopes": t.Scopes}}); err != nil {
 		s.writeError(w, r, steward.E(op, err))
 		return
 	}
@@ -69,11 +60,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "httpapi.revokeToken"
 	id := r.PathValue("id")
-	if err := s.Store.RevokeToken(r.Context(), id, s.now()); err != nil {
-		s.writeError(w, r, steward.E(op, err))
-		return
-	}
-	if _, err := s.Pipeline.Audit(r.Context(), pipeline.AuditEntry{Actor: actor(r.Context()), Action: "token.revoke", Subject: id}); err != nil {
+	if err := s.Pipeline.RevokeToken(r.Context(), s.Store, actor(r.Context()), id, s.now()); err != nil {
 		s.writeError(w, r, steward.E(op, err))
 		return
 	}

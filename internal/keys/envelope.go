@@ -100,7 +100,7 @@ func (e *Envelope) unwrap(ctx context.Context, op steward.Op, r *steward.Record)
 		// NotFound would read as "no such record" at the edge.
 		return nil, steward.E(op, steward.Internal, err)
 	case steward.Is(steward.Invalid, err):
-		return nil, steward.E(op, steward.Invalid, "record content does not authenticate", err)
+		return nil, steward.E(op, steward.Integrity, "record content does not authenticate; run steward verify", err)
 	default:
 		return nil, steward.E(op, err)
 	}
@@ -131,7 +131,7 @@ func OpenBytes(dek, aad, sealed []byte) ([]byte, error) {
 	}
 	plain, err := newAEAD(dek).Open(nil, nil, sealed, aad)
 	if err != nil {
-		return nil, steward.E(op, steward.Invalid, "sealed bytes do not authenticate")
+		return nil, steward.E(op, steward.Integrity, "sealed bytes do not authenticate")
 	}
 	return plain, nil
 }

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -20,23 +22,53 @@ type AuditEntry struct {
 // that read content must call it before returning the content, so that no
 // read goes unrecorded.
 func (p *Pipeline) Audit(ctx context.Context, e AuditEntry) (steward.RecordRef, error) {
-	return Audit(ctx, p.Log, p.Sealer, e)
-}
-
-// Audit is the pipeline-free form of Pipeline.Audit, for command-line tools
-// that change state without a running server.
-func Audit(ctx context.Context, log Appender, s Sealer, e AuditEntry) (steward.RecordRef, error) {
 	const op steward.Op = "pipeline.Audit"
-	p := &Pipeline{Sealer: s}
 	r := &steward.Record{ID: steward.NewID(), Kind: steward.RecordAudit}
 	r.IdempotencyKey = "audit:" + r.ID
 	meta := &steward.RecordMeta{Type: "audit", Actor: e.Actor, Action: e.Action, Subject: e.Subject}
 	if err := p.seal(ctx, r, meta, &steward.Content{Details: e.Details}); err != nil {
 		return steward.RecordRef{}, steward.E(op, err)
 	}
-	res, err := log.Append(ctx, r)
+	res, err := p.Log.Append(ctx, r)
 	if err != nil {
 		return steward.RecordRef{}, steward.E(op, err)
 	}
 	return res[0].Ref, nil
+}
+
+// IssueToken issues an API token on behalf of actor and audits it. If the
+// audit record cannot be made durable, the token is revoked at once, so no
+// usable token ever exists unaudited. Errors are those of
+// steward.IssueToken and Audit.
+func (p *Pipeline) IssueToken(ctx context.Context, ts steward.TokenStore, actor, name string, scopes []steward.Scope, ttl time.Duration, now time.Time) (string, *steward.Token, error) {
+	const op steward.Op = "pipeline.IssueToken"
+	secret, t, err := steward.IssueToken(ctx, ts, name, scopes, ttl, now)
+	if err != nil {
+		return "", nil, steward.E(op, err)
+	}
+	details := map[string]any{"name": t.Name, "scopes": t.Scopes}
+	if t.ExpiresAt != nil {
+		details["expires_at"] = t.ExpiresAt
+	}
+	if _, err := p.Audit(ctx, AuditEntry{Actor: actor, Action: "token.create", Subject: t.ID, Details: details}); err != nil {
+		if rerr := ts.RevokeToken(context.WithoutCancel(ctx), t.ID, now); rerr != nil {
+			return "", nil, steward.E(op, steward.Internal, "token created but neither audited nor revoked", errors.Join(err, rerr))
+		}
+		return "", nil, steward.E(op, err)
+	}
+	return secret, t, nil
+}
+
+// RevokeToken revokes a token on behalf of actor and audits it. Revocation
+// comes first: a failed audit must never leave a token usable that its
+// owner asked to stop. Returns NotFound for an unknown id.
+func (p *Pipeline) RevokeToken(ctx context.Context, ts steward.TokenStore, actor, id string, now time.Time) error {
+	const op steward.Op = "pipeline.RevokeToken"
+	if err := ts.RevokeToken(ctx, id, now); err != nil {
+		return steward.E(op, err)
+	}
+	if _, err := p.Audit(ctx, AuditEntry{Actor: actor, Action: "token.revoke", Subject: id}); err != nil {
+		return steward.E(op, err)
+	}
+	return nil
 }

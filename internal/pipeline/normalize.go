@@ -12,7 +12,7 @@ import (
 type Limits struct {
 	MaxBody           int   // bytes of text; default 64 KiB
 	MaxAttachments    int   // per item; default 32
-	MaxAttachmentSize int64 // bytes each; default 100 MiB
+	MaxAttachmentSize int64 // bytes each; default 48 MiB (what a 64 MiB base64 request can carry)
 	MaxParties        int   // recipients or members; default 1024
 }
 
@@ -24,7 +24,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxAttachments = 32
 	}
 	if l.MaxAttachmentSize == 0 {
-		l.MaxAttachmentSize = 100 << 20
+		l.MaxAttachmentSize = 48 << 20
 	}
 	if l.MaxParties == 0 {
 		l.MaxParties = 1024

@@ -124,7 +124,11 @@ func (p *Pipeline) Capture(ctx context.Context, it *steward.Item) (*Captured, er
 	c, err := p.capture(ctx, it)
 	if p.Observer != nil {
 		replayed := c != nil && c.Replayed
-		p.Observer.ObserveCapture(it.Type, replayed, err, time.Since(start))
+		t := it.Type
+		if !steward.ValidEventType(t) {
+			t = "invalid" // never let outside input mint metric labels
+		}
+		p.Observer.ObserveCapture(t, replayed, err, time.Since(start))
 	}
 	return c, err
 }
@@ -216,7 +220,7 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 	}
 	if d != nil {
 		pr := &steward.Record{ID: steward.NewID(), Kind: steward.RecordPolicy, IdempotencyKey: it.IdempotencyKey + "#policy"}
-		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: d.Action, Type: d.PolicyVersion}
+		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: d.Action, Type: "policy_decision"}
 		details := map[string]any{"action": d.Action, "policy_version": d.PolicyVersion, "findings": d.Details}
 		if err := p.seal(ctx, pr, pm, &steward.Content{Details: details}); err != nil {
 			return nil, err
@@ -308,7 +312,9 @@ func itemMeta(it *steward.Item, conv *steward.Conversation, hold Hold) *steward.
 // items are keyed by the channel's group id; direct items by the sorted
 // pair of addresses, so both directions land in one conversation.
 func (p *Pipeline) conversation(ctx context.Context, it *steward.Item) (*steward.Conversation, error) {
-	c := &steward.Conversation{Channel: it.Channel, Kind: steward.ConversationDirect, Title: it.Conversation.Title}
+	// The title is content (group names can say a lot): it is sealed with the
+	// item, never stored in the plaintext conversations table.
+	c := &steward.Conversation{Channel: it.Channel, Kind: steward.ConversationDirect}
 	switch {
 	case it.Conversation.ID != "":
 		c.Key = "group:" + it.Conversation.ID

@@ -48,6 +48,7 @@ func (db *DB) rawInsert(ctx context.Context, recs []*steward.Record) error {
 		return err
 	}
 	defer tx.Rollback()
+	ctx = context.WithoutCancel(ctx) // as AppendTx does
 	insRecord, insKey := tx.StmtContext(ctx, db.insRecord), tx.StmtContext(ctx, db.insKey)
 	for _, r := range recs {
 		_, err := insRecord.ExecContext(ctx,

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -44,7 +47,10 @@ const scanPage = 256
 // write lock cannot be had within the busy timeout, the disk is full, or
 // the DB is closed.
 //
-// The LogTx is valid only during fn and must not be used concurrently.
+// The LogTx is valid only during fn and must not be used concurrently. fn
+// must not call the DB's other writing methods: the one writer connection
+// is taken, so they would wait until ctx ends. Reads through the DB do not
+// see the transaction's inserts; reads through the LogTx do.
 func (db *DB) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error) error {
 	const op steward.Op = "sqlite.AppendTx"
 	if db.closed.Load() {
@@ -56,12 +62,17 @@ func (db *DB) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error) err
 	}
 	defer tx.Rollback() // a no-op after Commit
 
-	t := &logTx{ctx: ctx, tx: tx, db: db}
-	if err := tx.QueryRowContext(ctx, logSizeSQL).Scan(&t.size); err != nil {
+	// Statements run under a context that cannot be canceled: with a
+	// cancelable one the driver starts a watcher goroutine per statement,
+	// which costs more than the insert itself. Cancellation still takes
+	// effect between statements: each LogTx call checks ctx, and
+	// database/sql rolls the transaction back once ctx ends.
+	t := &logTx{ctx: ctx, sctx: context.WithoutCancel(ctx), tx: tx, db: db}
+	if err := tx.QueryRowContext(t.sctx, logSizeSQL).Scan(&t.size); err != nil {
 		return dbErr(op, db.checkClosed(err), "")
 	}
-	t.insRecord = tx.StmtContext(ctx, db.insRecord)
-	t.insKey = tx.StmtContext(ctx, db.insKey)
+	t.insRecord = tx.StmtContext(t.sctx, db.insRecord)
+	t.insKey = tx.StmtContext(t.sctx, db.insKey)
 
 	err = fn(t)
 	t.done = true
@@ -84,7 +95,8 @@ func (db *DB) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error) err
 
 // logTx is the steward.LogTx of one AppendTx call.
 type logTx struct {
-	ctx  context.Context
+	ctx  context.Context // AppendTx's
+	sctx context.Context // ctx without its cancellation, for statements
 	tx   *sql.Tx
 	db   *DB
 	size int64 // log size including this transaction's inserts
@@ -92,9 +104,24 @@ type logTx struct {
 	insRecord, insKey, selHashes *sql.Stmt
 
 	done bool
-	// broken is set when an insert failed halfway (record row in, key row
-	// not), after which the transaction must not commit.
+	// broken is set by a failure that may have left the transaction
+	// half-done: an insert with its record row in but not its key row, or
+	// an I/O error or full disk, after which SQLite may have rolled the
+	// whole transaction back on its own and would run later statements
+	// outside any transaction. Nothing more may run or commit.
 	broken error
+}
+
+// fail records err as breaking the transaction unless it is one that
+// SQLite confines to the failed statement: a constraint violation, or
+// one of ours raised before any statement ran.
+func (t *logTx) fail(err error) error {
+	switch steward.KindOf(err) {
+	case steward.Conflict, steward.NotFound, steward.Invalid:
+	default:
+		t.broken = err
+	}
+	return err
 }
 
 var errTxDone = errors.New("log transaction used after AppendTx returned")
@@ -105,6 +132,8 @@ func (t *logTx) check(op steward.Op) error {
 		return steward.E(op, steward.Internal, errTxDone)
 	case t.broken != nil:
 		return t.broken
+	case t.ctx.Err() != nil:
+		return dbErr(op, t.ctx.Err(), "")
 	}
 	return nil
 }
@@ -132,7 +161,7 @@ func (t *logTx) FindByIdempotencyKeys(keys []string) (map[string]steward.RecordR
 			return nil
 		}
 		q := `SELECT idem_key, id, leaf_index, kind FROM records WHERE idem_key IN (` + placeholders(len(args)) + `)`
-		rows, err := t.tx.QueryContext(t.ctx, q, args...)
+		rows, err := t.tx.QueryContext(t.sctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -155,12 +184,12 @@ func (t *logTx) FindByIdempotencyKeys(keys []string) (map[string]steward.RecordR
 		args = append(args, k)
 		if len(args) == maxParams {
 			if err := flush(); err != nil {
-				return nil, dbErr(op, err, "")
+				return nil, t.fail(dbErr(op, err, ""))
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return nil, dbErr(op, err, "")
+		return nil, t.fail(dbErr(op, err, ""))
 	}
 	return found, nil
 }
@@ -172,9 +201,13 @@ func (t *logTx) ReadHashes(indexes []int64) ([]steward.Hash, error) {
 		return nil, err
 	}
 	if t.selHashes == nil {
-		t.selHashes = t.tx.StmtContext(t.ctx, t.db.selHashesW)
+		t.selHashes = t.tx.StmtContext(t.sctx, t.db.selHashesW)
 	}
-	return t.db.readHashes(t.ctx, op, t.selHashes, indexes)
+	hs, err := t.db.readHashes(t.sctx, op, t.selHashes, indexes)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	return hs, nil
 }
 
 // InsertRecord appends r. It writes the records row and, unless r has no
@@ -196,16 +229,16 @@ func (t *logTx) InsertRecord(r *steward.Record) error {
 	case r.CapturedAt.IsZero():
 		return steward.E(op, steward.Invalid, "record needs a capture time")
 	}
-	_, err := t.insRecord.ExecContext(t.ctx,
+	_, err := t.insRecord.ExecContext(t.sctx,
 		r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nanos(r.CapturedAt),
 		blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
 	if err != nil {
-		// A failed statement is undone on its own; the transaction stays
+		// A duplicate is undone on its own and the transaction stays
 		// usable, so the caller may skip this record and go on.
-		return dbErr(op, err, "record id or idempotency key already in the log")
+		return t.fail(dbErr(op, err, "record id or idempotency key already in the log"))
 	}
 	if len(r.WrappedKey) > 0 {
-		if _, err := t.insKey.ExecContext(t.ctx, r.LeafIndex, r.WrappedKey); err != nil {
+		if _, err := t.insKey.ExecContext(t.sctx, r.LeafIndex, r.WrappedKey); err != nil {
 			t.broken = dbErr(op, err, "")
 			return t.broken
 		}
@@ -278,20 +311,99 @@ func (db *DB) ScanRecords(ctx context.Context, from int64, fn func(*steward.Reco
 	}
 }
 
+// recordPage appends to page up to scanPage records from leaf index from
+// on. It is the hot loop of verification, so it reads rows from the driver
+// directly rather than through database/sql's Scan, which would copy every
+// blob a second time.
 func (db *DB) recordPage(ctx context.Context, from int64, page []*steward.Record) ([]*steward.Record, error) {
-	rows, err := db.r.QueryContext(ctx, selectRecordSQL+` WHERE r.leaf_index >= ? ORDER BY r.leaf_index LIMIT ?`, from, scanPage)
+	conn, err := db.r.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot query", dc)
 		}
-		page = append(page, r)
+		rows, err := q.QueryContext(ctx, selectRecordSQL+` WHERE r.leaf_index >= ? ORDER BY r.leaf_index LIMIT ?`,
+			[]driver.NamedValue{{Ordinal: 1, Value: from}, {Ordinal: 2, Value: int64(scanPage)}})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 11)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			r, err := recordFromValues(dest)
+			if err != nil {
+				return err
+			}
+			page = append(page, r)
+		}
+	})
+	return page, err
+}
+
+// recordFromValues builds a record from one row of selectRecordSQL as the
+// driver returns it. It keeps the driver's byte slices: modernc.org/sqlite
+// copies each blob into a new slice for every row (TestScanOwnsBytes
+// checks that this still holds).
+func recordFromValues(v []driver.Value) (*steward.Record, error) {
+	var c columns
+	r := &steward.Record{
+		LeafIndex:      c.int64(v[0]),
+		ID:             c.string(v[1]),
+		Kind:           steward.RecordKind(c.string(v[2])),
+		IdempotencyKey: c.string(v[3]),
+		CapturedAt:     fromNanos(c.int64(v[4])),
+		Meta:           c.bytes(v[5]),
+		Sealed:         c.bytes(v[6]),
+		KeyID:          c.string(v[7]),
+		WrappedKey:     c.bytes(v[8]),
+		Leaf:           c.bytes(v[9]),
+		TreeHashes:     c.bytes(v[10]),
 	}
-	return page, rows.Err()
+	return r, c.err
+}
+
+// columns converts driver values, remembering the first that has the
+// wrong type.
+type columns struct{ err error }
+
+func (c *columns) bad(v driver.Value, want string) {
+	if c.err == nil {
+		c.err = fmt.Errorf("record row: %T where %s belongs", v, want)
+	}
+}
+
+func (c *columns) int64(v driver.Value) int64 {
+	n, ok := v.(int64)
+	if !ok {
+		c.bad(v, "an integer")
+	}
+	return n
+}
+
+func (c *columns) string(v driver.Value) string {
+	s, ok := v.(string)
+	if !ok {
+		c.bad(v, "text")
+	}
+	return s
+}
+
+// bytes accepts NULL too: an empty blob and a shredded key read as nil.
+func (c *columns) bytes(v driver.Value) []byte {
+	b, ok := v.([]byte)
+	if !ok && v != nil {
+		c.bad(v, "a blob")
+	}
+	return b
 }
 
 // ReadHashes returns the stored tree hashes at the given tlog storage

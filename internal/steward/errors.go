@@ -29,6 +29,7 @@ const (
 	TooLarge                    // the input exceeds a configured bound
 	ConsentRequired             // the outside party has not consented to be recorded
 	Gone                        // the thing existed but was destroyed, e.g. content shredded by disposition
+	Integrity                   // stored data failed an integrity check: it was altered or corrupted
 )
 
 var kindNames = [...]string{
@@ -43,6 +44,7 @@ var kindNames = [...]string{
 	TooLarge:        "too_large",
 	ConsentRequired: "consent_required",
 	Gone:            "gone",
+	Integrity:       "integrity",
 }
 
 // String returns the stable machine-readable code of the kind.

@@ -33,7 +33,9 @@ import (
 )
 
 // Run runs the whole suite. open must return a new, empty store each time
-// it is called, and arrange for it to be closed when t ends.
+// it is called, and arrange for it to be closed when t ends. Each subtest
+// opens its own store, so that a failure in one cannot leave state that
+// makes another pass or fail.
 func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("Log", func(t *testing.T) { testLog(t, open) })
 	t.Run("Hashes", func(t *testing.T) { testHashes(t, open) })
