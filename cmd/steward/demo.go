@@ -73,7 +73,8 @@ func (d *demoRun) start(ctx context.Context) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	now := time.Now()
-	stamp := strconv.FormatInt(now.Unix(), 10)
+	// Token names are unique; two demo starts can share a second.
+	stamp := now.Format("20060102-150405") + "-" + strconv.FormatUint(rand.Uint64()%1e6, 10)
 	admin, _, err := d.app.pipeline.IssueToken(ctx, d.app.db, "demo", "demo-admin-"+stamp,
 		[]steward.Scope{steward.ScopeAdmin, steward.ScopeRead, steward.ScopeCapture}, 7*24*time.Hour, now)
 	if err != nil {

@@ -381,7 +381,10 @@ func (l *Log) commit(batch []*request) {
 	saved := l.tree
 	now := l.opts.Now().UTC()
 	l.insertFailed = false
-	err := l.store.AppendTx(l.ctx, func(tx steward.LogTx) error { return l.appendTx(tx, live, now) })
+	err := l.store.AppendTx(l.ctx, func(tx steward.LogTx) error {
+		l.tree = saved // in case the store retries fn after a failed attempt
+		return l.appendTx(tx, live, now)
+	})
 	if err != nil {
 		l.tree = saved
 		for _, r := range live {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -326,20 +327,43 @@ type vresult struct {
 	decrypted bool
 }
 
-const chunkSize = 256
+const (
+	chunkSize   = 256
+	segmentSize = 4 * chunkSize
+)
 
-// scan streams the records through the workers and the ordered stage.
+// A segment is a range of leaf indexes that one scanner reads with its own
+// ScanRecords call. Reading the store is usually the most expensive part
+// of verification (decoding rows), so several segments are read at once;
+// the ordered stage still consumes them in order.
+type segment struct {
+	from, to int64        // leaf indexes [from, to); to < 0 means to the end of the log
+	chunks   chan *vchunk // the segment's chunks, in order; closed when read
+}
+
+// errSegmentEnd stops a segment's ScanRecords.
+var errSegmentEnd = errors.New("end of segment")
+
+// scan streams the records through the scanners, the workers and the
+// ordered stage:
 //
+//	feeder ─▶ segments ─▶ scanners ─▶ chunks ─▶ workers (any order)
+//	   └────▶ segments, in order ─▶ ordered stage (waits for each chunk)
+//
+// Memory is bounded by the segments in flight, a few thousand records.
 // It relies on ScanRecords handing over each *Record for good: the record
 // is still being read after fn returns.
 func (v *verifier) scan(ctx context.Context) error {
-	work := make(chan *vchunk, v.opts.Workers*2)
-	order := make(chan *vchunk, v.opts.Workers*4)
-	var wg sync.WaitGroup
-	for range v.opts.Workers {
-		wg.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := v.opts.Workers
+
+	work := make(chan *vchunk, n*2)
+	var workers sync.WaitGroup
+	for range n {
+		workers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer workers.Done()
 			w := &worker{v: v, sum: sha256.New(), buf: make([]byte, 64<<10)}
 			for c := range work {
 				for i, r := range c.recs {
@@ -349,38 +373,100 @@ func (v *verifier) scan(ctx context.Context) error {
 			}
 		}()
 	}
-	ordered := make(chan struct{})
+
+	segOrder := make(chan *segment, n+1)
+	segWork := make(chan *segment, n+1)
 	go func() {
-		defer close(ordered)
-		for c := range order {
-			<-c.done
-			v.consume(c)
+		defer close(segWork)
+		defer close(segOrder)
+		for from := int64(0); ; from += segmentSize {
+			s := &segment{from: from, to: from + segmentSize, chunks: make(chan *vchunk, segmentSize/chunkSize+1)}
+			last := s.to >= v.total
+			if last {
+				s.to = -1 // and pick up records appended since Verify began
+			}
+			select {
+			case segOrder <- s:
+			case <-ctx.Done():
+				return
+			}
+			segWork <- s
+			if last {
+				return
+			}
 		}
 	}()
 
+	var (
+		errOnce  sync.Once
+		firstErr error
+		scanners sync.WaitGroup
+	)
+	for range n {
+		scanners.Add(1)
+		go func() {
+			defer scanners.Done()
+			for s := range segWork {
+				if ctx.Err() == nil {
+					if err := v.scanSegment(ctx, s, work); err != nil {
+						errOnce.Do(func() { firstErr = err; cancel() })
+					}
+				}
+				close(s.chunks)
+			}
+		}()
+	}
+
+	for s := range segOrder {
+		for c := range s.chunks {
+			<-c.done
+			v.consume(c)
+		}
+	}
+	scanners.Wait()
+	close(work)
+	workers.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+// scanSegment reads one segment and sends its chunks to s.chunks, for the
+// ordered stage, and to work, for the workers.
+func (v *verifier) scanSegment(ctx context.Context, s *segment, work chan<- *vchunk) error {
 	cur := &vchunk{recs: make([]*steward.Record, 0, chunkSize)}
 	send := func() {
 		cur.out = make([]vresult, len(cur.recs))
 		cur.done = make(chan struct{})
-		order <- cur
+		s.chunks <- cur
 		work <- cur
 		cur = &vchunk{recs: make([]*steward.Record, 0, chunkSize)}
 	}
-	err := v.opts.Store.ScanRecords(ctx, 0, func(r *steward.Record) error {
+	err := v.opts.Store.ScanRecords(ctx, s.from, func(r *steward.Record) error {
+		if s.to >= 0 && r.LeafIndex >= s.to {
+			return errSegmentEnd // only after a gap in the leaf indexes
+		}
 		cur.recs = append(cur.recs, r)
 		if len(cur.recs) == chunkSize {
 			send()
-			return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		// Stop at the segment's last leaf rather than at the first leaf
+		// past it, which would make the store read one page too many.
+		if r.LeafIndex == s.to-1 {
+			return errSegmentEnd
 		}
 		return nil
 	})
+	if errors.Is(err, errSegmentEnd) {
+		err = nil
+	}
 	if err == nil && len(cur.recs) > 0 {
 		send()
 	}
-	close(work)
-	close(order)
-	wg.Wait()
-	<-ordered
 	return err
 }
 

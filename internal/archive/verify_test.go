@@ -356,3 +356,56 @@ func TestVerifyMaxProblems(t *testing.T) {
 		t.Fatalf("%d problems, %d omitted", len(rep.Problems), rep.Omitted)
 	}
 }
+
+// TestVerifySegments runs Verify over several scan segments, with holes at
+// segment edges and a bad record in the middle, with various worker counts.
+func TestVerifySegments(t *testing.T) {
+	f := buildArchive(t, 2600)
+	for _, workers := range []int{1, 2, 5} {
+		if rep := f.verify(t, archive.VerifyOptions{Workers: workers}); !rep.OK() || rep.Records != 2600 || rep.Checkpoints != 260 {
+			t.Fatalf("workers %d: report %+v", workers, rep)
+		}
+	}
+	f.s.remove(1023)
+	f.s.remove(2048)
+	f.s.tamper(1500, func(r *steward.Record) { r.Sealed[0] ^= 1 })
+	for _, workers := range []int{1, 2, 5} {
+		rep := f.verify(t, archive.VerifyOptions{Workers: workers, MaxProblems: 4})
+		var got []string
+		for _, p := range rep.Problems {
+			got = append(got, p.String())
+		}
+		want := []string{
+			"leaf 1023: records at leaf indexes 1023 to 1023 are missing",
+			"leaf 1500 (record rec-001500): leaf does not match record",
+			"leaf 1500 (record rec-001500): content does not decrypt: message authentication failed",
+			"leaf 2048: records at leaf indexes 2048 to 2048 are missing",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") || rep.Records != 2598 {
+			t.Fatalf("workers %d: %d records, problems:\n%s", workers, rep.Records, strings.Join(got, "\n"))
+		}
+		if rep.Omitted != 158 { // checkpoints 1030…2600 cannot be checked
+			t.Fatalf("workers %d: %d problems omitted", workers, rep.Omitted)
+		}
+	}
+}
+
+func TestVerifyCancelled(t *testing.T) {
+	f := buildArchive(t, 5000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := archive.Verify(ctx, archive.VerifyOptions{Store: f.s, Verifier: testVerifier(t),
+			Progress: func(done, total int64) { cancel() }})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a cancelled Verify returned no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled Verify did not return")
+	}
+}

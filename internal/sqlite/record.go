@@ -351,8 +351,8 @@ func (db *DB) recordPage(ctx context.Context, from int64, page []*steward.Record
 
 // recordFromValues builds a record from one row of selectRecordSQL as the
 // driver returns it. It keeps the driver's byte slices: modernc.org/sqlite
-// copies each blob into a new slice for every row (TestScanOwnsBytes
-// checks that this still holds).
+// copies each blob into a new slice for every row. storetest's Log/Scan
+// would catch a driver that reused them, since callers keep the records.
 func recordFromValues(v []driver.Value) (*steward.Record, error) {
 	var c columns
 	r := &steward.Record{

@@ -128,7 +128,8 @@ type LogStore interface {
 	RecordAt(ctx context.Context, index int64) (*Record, error)
 
 	// ScanRecords calls fn for each record from leaf index `from` on, in
-	// order, until fn returns an error or the log ends.
+	// order, until fn returns an error or the log ends. fn may keep the
+	// record it is given; the store does not reuse it.
 	ScanRecords(ctx context.Context, from int64, fn func(*Record) error) error
 
 	// ReadHashes returns the stored tree hashes at the given tlog storage
