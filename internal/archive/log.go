@@ -43,7 +43,8 @@ type Result struct {
 	Ref steward.RecordRef
 	// Replayed is true if the idempotency key was already in the log (or
 	// earlier in the same batch): Ref is the original record, and nothing
-	// new was stored.
+	// new was stored. Replay goes by key alone; the retried record's other
+	// fields are not compared with the original's.
 	Replayed bool
 }
 
@@ -229,9 +230,11 @@ func (l *Log) Size() int64 { return l.size.Load() }
 //
 // Returns Invalid (and queues nothing) if a record is malformed: an unknown
 // kind, an empty or oversized ID or idempotency key, or Meta that is not
-// JSON. Returns Unavailable if the log is closed, if ctx ends before the
-// records reach a commit, or if the store cannot take writes; in all of
-// these nothing was captured and the caller may retry with the same keys.
+// JSON. Returns Unavailable if the log is closed or ctx ends before the
+// records reach a commit. A failed commit returns the store's error with
+// its kind kept (Unavailable when the store cannot take writes, Conflict
+// for a reused record ID). In every error case nothing was captured, and
+// the caller may retry with the same idempotency keys.
 func (l *Log) Append(ctx context.Context, recs ...*steward.Record) ([]Result, error) {
 	const op steward.Op = "archive.Append"
 	if len(recs) == 0 {

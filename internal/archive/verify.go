@@ -92,8 +92,12 @@ func (p Problem) String() string {
 // (returned with the partial Report).
 //
 // Memory is O(log n) in the number of records: the tree is rebuilt from
-// its right frontier as records stream past. The algorithm is specified
-// in docs/archive-format.md.
+// its right frontier as records stream past, while reading, hashing, blob
+// checks and Open run on Workers goroutines each. The store is read in
+// segments, with concurrent ScanRecords calls from different starting
+// indexes, and each record handed to fn is kept after fn returns (the
+// store must not reuse it). The algorithm is specified in
+// docs/archive-format.md.
 func Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 	const op steward.Op = "archive.Verify"
 	if opts.Store == nil || opts.Verifier == nil {

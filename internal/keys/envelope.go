@@ -58,7 +58,7 @@ func (e *Envelope) SealRecord(ctx context.Context, r *steward.Record, content []
 // OpenRecord returns the plaintext content of r. Callers (record reads,
 // exports, discovery) must authorize and audit the read first.
 //
-// Returns Gone if r's data key was destroyed by disposition, Invalid with
+// Returns Gone if r's data key was destroyed by disposition, Integrity with
 // "record content does not authenticate" if the sealed content or wrapped
 // key was altered or moved from another record, and Internal if the KEK
 // that wrapped r's key is not configured (an operator removed it too soon,
@@ -100,7 +100,7 @@ func (e *Envelope) unwrap(ctx context.Context, op steward.Op, r *steward.Record)
 		// NotFound would read as "no such record" at the edge.
 		return nil, steward.E(op, steward.Internal, err)
 	case steward.Is(steward.Invalid, err):
-		return nil, steward.E(op, steward.Integrity, "record content does not authenticate; run steward verify", err)
+		return nil, steward.E(op, steward.Integrity, "record content does not authenticate", err)
 	default:
 		return nil, steward.E(op, err)
 	}
@@ -122,7 +122,7 @@ func SealBytes(dek, aad, plaintext []byte) ([]byte, error) {
 
 // OpenBytes decrypts what SealBytes sealed under dek and aad.
 //
-// Returns Invalid if sealed was altered, or was sealed under another key or
+// Returns Integrity if sealed was altered, or was sealed under another key or
 // aad; Internal if dek is not 32 bytes.
 func OpenBytes(dek, aad, sealed []byte) ([]byte, error) {
 	const op steward.Op = "keys.OpenBytes"

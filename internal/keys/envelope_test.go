@@ -84,7 +84,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		t.Fatalf("OpenBytes = %q, %v", plain, err)
 	}
 	_, err = keys.OpenBytes(k, []byte(r.ID), blob) // content aad, not blob aad
-	wantKind(t, err, steward.Invalid)
+	wantKind(t, err, steward.Integrity)
 }
 
 func TestEnvelopeEmptyContent(t *testing.T) {
@@ -102,7 +102,7 @@ func TestEnvelopeDoesNotAuthenticate(t *testing.T) {
 	wantAuthFail := func(t *testing.T, r *steward.Record) {
 		t.Helper()
 		_, err := e.OpenRecord(ctx, r)
-		wantKind(t, err, steward.Invalid)
+		wantKind(t, err, steward.Integrity)
 		if msg := steward.PublicMessage(err); msg != "record content does not authenticate" {
 			t.Fatalf("message = %q", msg)
 		}
@@ -128,7 +128,7 @@ func TestEnvelopeDoesNotAuthenticate(t *testing.T) {
 		r.WrappedKey[20] ^= 1
 		wantAuthFail(t, r)
 		_, err := e.RecordKey(ctx, r)
-		wantKind(t, err, steward.Invalid)
+		wantKind(t, err, steward.Integrity)
 	})
 	t.Run("WrongAAD", func(t *testing.T) {
 		// Content and key moved onto another record id.
@@ -146,7 +146,7 @@ func TestEnvelopeDoesNotAuthenticate(t *testing.T) {
 		r := sealed(t, e, canary)
 		other := &keys.Envelope{KEK: mustParse(t, r.KeyID+":"+newKey(t))}
 		_, err := other.OpenRecord(ctx, r)
-		wantKind(t, err, steward.Invalid)
+		wantKind(t, err, steward.Integrity)
 	})
 	t.Run("UnknownKEK", func(t *testing.T) {
 		// A configuration fault, not a missing record: Internal, not NotFound.
@@ -241,7 +241,7 @@ func TestSealBytes(t *testing.T) {
 	}
 	other := bytes.Repeat([]byte{1}, keys.KeySize)
 	_, err = keys.OpenBytes(other, nil, s)
-	wantKind(t, err, steward.Invalid)
+	wantKind(t, err, steward.Integrity)
 }
 
 // TestEnvelopeConcurrent exercises the shared AEADs from many goroutines;
