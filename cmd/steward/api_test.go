@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,33 @@ func TestHTTPEdges(t *testing.T) {
 	req.Header.Set("Authorization", "bearer "+admin)
 	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("lower-case bearer scheme: %v %v", resp.StatusCode, err)
+	}
+}
+
+// TestReplayWithAttachments: replaying an item with attachments stores no
+// new blob and no new record, even if the replay carries more attachments.
+func TestReplayWithAttachments(t *testing.T) {
+	a, srv := newTestAPI(t)
+	tok := issue(t, a, "cap", 0, steward.ScopeCapture)
+	att := func(s string) map[string]string {
+		return map[string]string{"filename": s + ".txt", "data": base64.StdEncoding.EncodeToString([]byte(s))}
+	}
+	m := msg("att-1", "with file")
+	m["attachments"] = []map[string]string{att("one")}
+	var first, again httpapi.CaptureResponse
+	if code := call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &first); code != 201 || len(first.Attachments) != 1 {
+		t.Fatalf("capture: %d %+v", code, first)
+	}
+	size := a.log.Size()
+	m["attachments"] = []map[string]string{att("one"), att("two")}
+	if code := call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &again); code != 200 || !reflect.DeepEqual(again, first) {
+		t.Fatalf("replay: %d %+v, want 200 %+v", code, again, first)
+	}
+	var blobs int
+	if err := a.blobs.List(context.Background(), func(string) error { blobs++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if blobs != 1 || a.log.Size() != size {
+		t.Fatalf("replay left %d blobs and grew the log from %d to %d", blobs, size, a.log.Size())
 	}
 }

@@ -113,7 +113,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 		return nil, fmt.Errorf("open archive log: %w", err)
 	}
 	a.pipeline = &pipeline.Pipeline{
-		Log: a.log, Sealer: a.envelope, Blobs: a.blobs, Conversations: a.db,
+		Log: a.log, Sealer: a.envelope, Blobs: a.blobs, Conversations: a.db, Index: a.db,
 		Identity: &pipeline.DirectoryResolver{Identities: a.db, Contacts: a.db},
 		Logger:   logger,
 	}

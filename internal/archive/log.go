@@ -92,6 +92,7 @@ type Log struct {
 	tree         frontier
 	signed       int64 // size of the last checkpoint signed
 	keys         []string
+	ins          []*steward.Record
 	seen         map[string]steward.RecordRef
 	insertFailed bool
 }
@@ -456,14 +457,23 @@ func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time) error 
 	}()
 
 	nanos := now.UnixNano()
+	ins := l.ins[:0]
+	defer func() { clear(ins); l.ins = ins[:0] }()
 	for _, r := range batch {
+		// A request is one item: if its first record is already in the
+		// log, the whole request is a replay and stores nothing, even
+		// records the original did not have (a replay must never add
+		// attachments to a message captured earlier).
+		if _, ok := l.lookup(found, r.recs[0].IdempotencyKey); ok {
+			for i, rec := range r.recs {
+				ref, _ := l.lookup(found, rec.IdempotencyKey)
+				r.res[i] = Result{Ref: ref, Replayed: true}
+			}
+			continue
+		}
 		for i, rec := range r.recs {
 			key := rec.IdempotencyKey
-			if ref, ok := found[key]; ok {
-				r.res[i] = Result{Ref: ref, Replayed: true}
-				continue
-			}
-			if ref, ok := l.seen[key]; ok {
+			if ref, ok := l.lookup(found, key); ok {
 				r.res[i] = Result{Ref: ref, Replayed: true}
 				continue
 			}
@@ -481,17 +491,28 @@ func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time) error 
 			buf = appendHashes(buf, hashes)
 			rec.LeafIndex, rec.CapturedAt = n, now
 			rec.Leaf, rec.TreeHashes = buf[:ll:ll], buf[ll:]
-			if err := tx.InsertRecord(rec); err != nil {
-				l.insertFailed = true
-				return err
-			}
+			ins = append(ins, rec)
 			l.tree.push(hashes)
 			ref := steward.RecordRef{ID: rec.ID, LeafIndex: n, Kind: rec.Kind}
 			l.seen[key] = ref
 			r.res[i] = Result{Ref: ref}
 		}
 	}
+	// One call for the whole batch lets the store use multi-row inserts.
+	if err := tx.InsertRecords(ins); err != nil {
+		l.insertFailed = true
+		return err
+	}
 	return nil
+}
+
+// lookup finds a key stored before this batch or earlier in it.
+func (l *Log) lookup(found map[string]steward.RecordRef, key string) (steward.RecordRef, bool) {
+	if ref, ok := found[key]; ok {
+		return ref, true
+	}
+	ref, ok := l.seen[key]
+	return ref, ok
 }
 
 func (l *Log) latestSize() int64 {
@@ -580,11 +601,36 @@ func (l *Log) serveCheckpoint(c *cpRequest) {
 		return
 	}
 	if c.minSize > l.tree.size {
+		// Another process (an offline tool) may have appended: catch up
+		// with the stored tree before deciding the log is too short.
+		if err := l.sync(); err != nil {
+			c.reply <- cpReply{err: err}
+			return
+		}
+	}
+	if c.minSize > l.tree.size {
 		c.reply <- cpReply{err: steward.Errorf(op, steward.Invalid, "log has %d records, fewer than %d", l.tree.size, c.minSize)}
 		return
 	}
 	cp, err := l.sign()
 	c.reply <- cpReply{cp: cp, fresh: true, err: err}
+}
+
+// sync brings the in-memory tree up to the stored log, in an otherwise
+// empty write transaction so that no append can interleave. Writer
+// goroutine only.
+func (l *Log) sync() error {
+	err := l.store.AppendTx(l.ctx, func(tx steward.LogTx) error {
+		size, err := tx.Size()
+		if err != nil || size == l.tree.size {
+			return err
+		}
+		return l.tree.load(size, storeReader(tx.ReadHashes))
+	})
+	if err == nil {
+		l.size.Store(l.tree.size)
+	}
+	return err
 }
 
 // Checkpoint returns a stored checkpoint covering at least minSize

@@ -192,25 +192,42 @@ func TestAppendReplay(t *testing.T) {
 	}
 }
 
+// TestAppendReplayPerRecord: a request whose first record is new stores
+// its other new records and replays those already present; a request
+// whose first record is already stored is a replay as a whole and stores
+// nothing, not even records the original lacked.
 func TestAppendReplayPerRecord(t *testing.T) {
 	s := newMemStore()
 	l := openLog(t, s, archive.Options{})
 	old := mustAppend(t, l, newRecord(1))[0].Ref
 
-	a, b, c := newRecord(1), newRecord(2), newRecord(2)
+	first, a, b, c := newRecord(5), newRecord(1), newRecord(2), newRecord(2)
 	a.ID, c.ID = "a-again", "c-dup"
-	res := mustAppend(t, l, a, b, c)
+	res := mustAppend(t, l, first, a, b, c)
+	if res[0].Replayed || res[0].Ref.LeafIndex != 1 {
+		t.Fatalf("new first record: %+v", res[0])
+	}
+	if !res[1].Replayed || res[1].Ref != old {
+		t.Fatalf("stored key: %+v, want replay of %+v", res[1], old)
+	}
+	if res[2].Replayed || res[2].Ref.LeafIndex != 2 {
+		t.Fatalf("new key: %+v", res[2])
+	}
+	if !res[3].Replayed || res[3].Ref != res[2].Ref {
+		t.Fatalf("key repeated in the request: %+v, want replay of %+v", res[3], res[2].Ref)
+	}
+
+	again, extra := newRecord(1), newRecord(9)
+	again.ID = "again"
+	res = mustAppend(t, l, again, extra)
 	if !res[0].Replayed || res[0].Ref != old {
-		t.Fatalf("stored key: %+v, want replay of %+v", res[0], old)
+		t.Fatalf("replayed item: %+v, want %+v", res[0], old)
 	}
-	if res[1].Replayed || res[1].Ref.LeafIndex != 1 {
-		t.Fatalf("new key: %+v", res[1])
+	if !res[1].Replayed || res[1].Ref.ID != "" {
+		t.Fatalf("record the original lacked: %+v, want a replay with no record", res[1])
 	}
-	if !res[2].Replayed || res[2].Ref != res[1].Ref {
-		t.Fatalf("key repeated in the request: %+v, want replay of %+v", res[2], res[1].Ref)
-	}
-	if n, _ := s.LogSize(context.Background()); n != 2 {
-		t.Fatalf("store has %d records, want 2", n)
+	if n, _ := s.LogSize(context.Background()); n != 3 {
+		t.Fatalf("store has %d records, want 3", n)
 	}
 }
 

@@ -123,7 +123,16 @@ func (tx *memTx) ReadHashes(indexes []int64) ([]steward.Hash, error) {
 	})
 }
 
-func (tx *memTx) InsertRecord(r *steward.Record) error {
+func (tx *memTx) InsertRecords(rs []*steward.Record) error {
+	for _, r := range rs {
+		if err := tx.insertRecord(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) insertRecord(r *steward.Record) error {
 	const op steward.Op = "memstore.InsertRecord"
 	if tx.failInsert != nil {
 		if err := tx.failInsert(r); err != nil {
@@ -173,6 +182,19 @@ func readHashes(indexes []int64, rec func(int64) *steward.Record) ([]steward.Has
 		copy(out[j][:], r.TreeHashes[off*32:])
 	}
 	return out, nil
+}
+
+func (s *memStore) FindByIdempotencyKeys(ctx context.Context, keys []string) (map[string]steward.RecordRef, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	found := map[string]steward.RecordRef{}
+	for _, k := range keys {
+		if i, ok := s.byKey[k]; ok {
+			r := s.recs[i]
+			found[k] = steward.RecordRef{ID: r.ID, LeafIndex: r.LeafIndex, Kind: r.Kind}
+		}
+	}
+	return found, nil
 }
 
 func (s *memStore) LogSize(ctx context.Context) (int64, error) {

@@ -36,6 +36,13 @@ type Sealer interface {
 	SealRecord(ctx context.Context, r *steward.Record, content []byte) ([]byte, error)
 }
 
+// Index finds items already captured. With it, a replay of an item with
+// attachments is answered before any attachment is sealed and stored, so
+// replays leave no orphan blobs behind.
+type Index interface {
+	FindByIdempotencyKeys(ctx context.Context, keys []string) (map[string]steward.RecordRef, error)
+}
+
 // Hold says whether a captured item may reach its recipient now.
 type Hold string
 
@@ -100,6 +107,7 @@ type Pipeline struct {
 	Sealer        Sealer
 	Blobs         steward.BlobStore
 	Conversations steward.ConversationStore
+	Index         Index
 	Limits        Limits
 
 	Identity IdentityHook
@@ -138,6 +146,11 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 	if err := Normalize(it, p.Limits, p.now()); err != nil {
 		return nil, steward.E(op, err)
 	}
+	if len(it.Attachments) > 0 && p.Index != nil {
+		if c, err := p.replay(ctx, it); err != nil || c != nil {
+			return c, err
+		}
+	}
 	if p.Identity != nil {
 		if err := p.Identity.Resolve(ctx, it); err != nil {
 			return nil, steward.E(op, err)
@@ -173,13 +186,41 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 	}
 	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold}
 	for i := range it.Attachments {
-		c.Attachments = append(c.Attachments, res[1+i].Ref)
+		if ref := res[1+i].Ref; ref.ID != "" { // a replay answers only what the original had
+			c.Attachments = append(c.Attachments, ref)
+		}
 	}
 	if p.Router != nil && !c.Replayed {
 		p.Router.Route(ctx, c)
 	}
 	return c, nil
 }
+
+// replay returns the original capture if the item is already in the log,
+// or nil.
+func (p *Pipeline) replay(ctx context.Context, it *steward.Item) (*Captured, error) {
+	keys := []string{it.IdempotencyKey}
+	for i := range it.Attachments {
+		keys = append(keys, attachmentKey(it.IdempotencyKey, i))
+	}
+	found, err := p.Index.FindByIdempotencyKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := found[it.IdempotencyKey]
+	if !ok {
+		return nil, nil
+	}
+	c := &Captured{Item: it, Ref: ref, Replayed: true}
+	for _, k := range keys[1:] {
+		if a, ok := found[k]; ok {
+			c.Attachments = append(c.Attachments, a)
+		}
+	}
+	return c, nil
+}
+
+func attachmentKey(itemKey string, i int) string { return itemKey + "#att" + itoa(i) }
 
 // buildRecords seals the item and its attachments into records: the item
 // first, then one record per attachment, then the policy decision if any.
@@ -238,7 +279,7 @@ func (p *Pipeline) sealAttachment(ctx context.Context, it *steward.Item, i int, 
 	a.SHA256 = hex.EncodeToString(sum[:])
 	a.Size = int64(len(a.Data))
 	r := &steward.Record{ID: steward.NewID(), Kind: steward.RecordAttachment,
-		IdempotencyKey: it.IdempotencyKey + "#att" + itoa(i)}
+		IdempotencyKey: attachmentKey(it.IdempotencyKey, i)}
 	content, err := json.Marshal(steward.Content{Attachments: []steward.Attachment{{
 		Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256,
 	}}})

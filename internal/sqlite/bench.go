@@ -49,19 +49,8 @@ func (db *DB) rawInsert(ctx context.Context, recs []*steward.Record) error {
 	}
 	defer tx.Rollback()
 	ctx = context.WithoutCancel(ctx) // as AppendTx does
-	insRecord, insKey := tx.StmtContext(ctx, db.insRecord), tx.StmtContext(ctx, db.insKey)
-	for _, r := range recs {
-		_, err := insRecord.ExecContext(ctx,
-			r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nanos(r.CapturedAt),
-			blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
-		if err != nil {
-			return err
-		}
-		if len(r.WrappedKey) > 0 {
-			if _, err := insKey.ExecContext(ctx, r.LeafIndex, r.WrappedKey); err != nil {
-				return err
-			}
-		}
+	if err := db.ins.insertRows(ctx, tx, recs); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

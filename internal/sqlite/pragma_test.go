@@ -87,7 +87,7 @@ func TestDiskFull(t *testing.T) {
 				size, _ := tx.Size()
 				r := storetest.NewRecord(t, fmt.Sprint("full-", size))
 				r.LeafIndex = size
-				if err := tx.InsertRecord(r); err != nil {
+				if err := tx.InsertRecords([]*steward.Record{r}); err != nil {
 					return err
 				}
 			}

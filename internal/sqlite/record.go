@@ -14,11 +14,6 @@ import (
 )
 
 const (
-	insertRecordSQL = `INSERT INTO records
-		(leaf_index, id, kind, idem_key, captured_at, meta, sealed, key_id, leaf, tree_hashes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertKeySQL = `INSERT INTO record_keys (leaf_index, wrapped) VALUES (?, ?)`
-
 	logSizeSQL = `SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM records`
 
 	selectTreeHashesSQL = `SELECT tree_hashes FROM records WHERE leaf_index = ?`
@@ -71,8 +66,6 @@ func (db *DB) AppendTx(ctx context.Context, fn func(tx steward.LogTx) error) err
 	if err := tx.QueryRowContext(t.sctx, logSizeSQL).Scan(&t.size); err != nil {
 		return dbErr(op, db.checkClosed(err), "")
 	}
-	t.insRecord = tx.StmtContext(t.sctx, db.insRecord)
-	t.insKey = tx.StmtContext(t.sctx, db.insKey)
 
 	err = fn(t)
 	t.done = true
@@ -101,7 +94,7 @@ type logTx struct {
 	db   *DB
 	size int64 // log size including this transaction's inserts
 
-	insRecord, insKey, selHashes *sql.Stmt
+	selHashes *sql.Stmt
 
 	done bool
 	// broken is set by a failure that may have left the transaction
@@ -147,21 +140,39 @@ func (t *logTx) Size() (int64, error) {
 	return t.size, nil
 }
 
-// FindByIdempotencyKeys looks keys up in batches of at most maxParams.
-// Keys that are empty or absent are left out of the result.
+// FindByIdempotencyKeys looks keys up, seeing this transaction's inserts.
 func (t *logTx) FindByIdempotencyKeys(keys []string) (map[string]steward.RecordRef, error) {
 	const op steward.Op = "sqlite.LogTx.FindByIdempotencyKeys"
 	if err := t.check(op); err != nil {
 		return nil, err
 	}
+	found, err := findByKeys(t.sctx, t.tx, keys)
+	if err != nil {
+		return nil, t.fail(dbErr(op, err, ""))
+	}
+	return found, nil
+}
+
+// FindByIdempotencyKeys looks committed keys up on the read pool.
+func (db *DB) FindByIdempotencyKeys(ctx context.Context, keys []string) (map[string]steward.RecordRef, error) {
+	const op steward.Op = "sqlite.FindByIdempotencyKeys"
+	found, err := findByKeys(ctx, db.r, keys)
+	if err != nil {
+		return nil, dbErr(op, db.checkClosed(err), "")
+	}
+	return found, nil
+}
+
+// findByKeys looks keys up in batches of at most maxParams. Keys that are
+// empty or absent are left out of the result.
+func findByKeys(ctx context.Context, q querier, keys []string) (map[string]steward.RecordRef, error) {
 	found := make(map[string]steward.RecordRef)
 	args := make([]any, 0, min(len(keys), maxParams))
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		q := `SELECT idem_key, id, leaf_index, kind FROM records WHERE idem_key IN (` + placeholders(len(args)) + `)`
-		rows, err := t.tx.QueryContext(t.sctx, q, args...)
+		rows, err := q.QueryContext(ctx, `SELECT idem_key, id, leaf_index, kind FROM records WHERE idem_key IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -184,12 +195,12 @@ func (t *logTx) FindByIdempotencyKeys(keys []string) (map[string]steward.RecordR
 		args = append(args, k)
 		if len(args) == maxParams {
 			if err := flush(); err != nil {
-				return nil, t.fail(dbErr(op, err, ""))
+				return nil, err
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return nil, t.fail(dbErr(op, err, ""))
+		return nil, err
 	}
 	return found, nil
 }
@@ -210,40 +221,34 @@ func (t *logTx) ReadHashes(indexes []int64) ([]steward.Hash, error) {
 	return hs, nil
 }
 
-// InsertRecord appends r. It writes the records row and, unless r has no
-// wrapped key, the record_keys row.
-func (t *logTx) InsertRecord(r *steward.Record) error {
-	const op steward.Op = "sqlite.LogTx.InsertRecord"
+// InsertRecords appends rs, writing each records row and, unless a record
+// has no wrapped key, its record_keys row, in multi-row statements.
+func (t *logTx) InsertRecords(rs []*steward.Record) error {
+	const op steward.Op = "sqlite.LogTx.InsertRecords"
 	if err := t.check(op); err != nil {
 		return err
 	}
-	switch {
-	case r == nil:
-		return steward.E(op, steward.Invalid, "no record")
-	case r.LeafIndex != t.size:
-		// The caller computed tree hashes for a different position; storing
-		// them would corrupt the tree.
-		return steward.Errorf(op, steward.Internal, "record at leaf %d, log size is %d", r.LeafIndex, t.size)
-	case r.ID == "", r.IdempotencyKey == "", r.Kind == "":
-		return steward.E(op, steward.Invalid, "record needs an id, an idempotency key and a kind")
-	case r.CapturedAt.IsZero():
-		return steward.E(op, steward.Invalid, "record needs a capture time")
-	}
-	_, err := t.insRecord.ExecContext(t.sctx,
-		r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nanos(r.CapturedAt),
-		blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
-	if err != nil {
-		// A duplicate is undone on its own and the transaction stays
-		// usable, so the caller may skip this record and go on.
-		return t.fail(dbErr(op, err, "record id or idempotency key already in the log"))
-	}
-	if len(r.WrappedKey) > 0 {
-		if _, err := t.insKey.ExecContext(t.sctx, r.LeafIndex, r.WrappedKey); err != nil {
-			t.broken = dbErr(op, err, "")
-			return t.broken
+	for i, r := range rs {
+		switch {
+		case r == nil:
+			return steward.E(op, steward.Invalid, "no record")
+		case r.LeafIndex != t.size+int64(i):
+			// The caller computed tree hashes for a different position;
+			// storing them would corrupt the tree.
+			return steward.Errorf(op, steward.Internal, "record at leaf %d, log size is %d", r.LeafIndex, t.size+int64(i))
+		case r.ID == "", r.IdempotencyKey == "", r.Kind == "":
+			return steward.E(op, steward.Invalid, "record needs an id, an idempotency key and a kind")
+		case r.CapturedAt.IsZero():
+			return steward.E(op, steward.Invalid, "record needs a capture time")
 		}
 	}
-	t.size++
+	if err := t.db.ins.insertRows(t.sctx, t.tx, rs); err != nil {
+		// Part of a multi-row batch may be written: the transaction is
+		// unusable whatever the error, and must be abandoned.
+		t.broken = dbErr(op, err, "record id or idempotency key already in the log")
+		return t.broken
+	}
+	t.size += int64(len(rs))
 	return nil
 }
 

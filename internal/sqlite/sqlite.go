@@ -41,8 +41,7 @@ type DB struct {
 
 	// Statements for the append path, prepared once on the writer and bound
 	// to each append transaction with Tx.StmtContext.
-	insRecord  *sql.Stmt
-	insKey     *sql.Stmt
+	ins        insertStmts
 	selHashesW *sql.Stmt // tree-hash lookup inside append transactions
 	selHashesR *sql.Stmt // the same on the read pool
 
@@ -88,14 +87,16 @@ func Open(path string) (*DB, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	db.r = r
+	if err := db.ins.prepare(ctx, w); err != nil {
+		db.Close()
+		return nil, dbErr(op, err, "")
+	}
 
 	for _, p := range []struct {
 		s   **sql.Stmt
 		on  *sql.DB
 		sql string
 	}{
-		{&db.insRecord, w, insertRecordSQL},
-		{&db.insKey, w, insertKeySQL},
 		{&db.selHashesW, w, selectTreeHashesSQL},
 		{&db.selHashesR, r, selectTreeHashesSQL},
 	} {
@@ -114,7 +115,8 @@ func (db *DB) Close() error {
 		return nil
 	}
 	var errs []error
-	for _, s := range []*sql.Stmt{db.insRecord, db.insKey, db.selHashesW, db.selHashesR} {
+	db.ins.close()
+	for _, s := range []*sql.Stmt{db.selHashesW, db.selHashesR} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

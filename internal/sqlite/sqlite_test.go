@@ -234,11 +234,12 @@ func insert(tx steward.LogTx, recs ...*steward.Record) error {
 // tx.ReadHashes for the rest.
 func appendCached(tx steward.LogTx, recs []*steward.Record) error {
 	c := &hashCache{tx: tx, m: make(map[int64]tlog.Hash, 2*len(recs))}
-	for _, r := range recs {
-		n, err := tx.Size()
-		if err != nil {
-			return err
-		}
+	size, err := tx.Size()
+	if err != nil {
+		return err
+	}
+	for i, r := range recs {
+		n := size + int64(i)
 		hs, err := tlog.StoredHashes(n, r.Leaf, c)
 		if err != nil {
 			return err
@@ -250,11 +251,8 @@ func appendCached(tx steward.LogTx, recs []*steward.Record) error {
 			r.TreeHashes = append(r.TreeHashes, h[:]...)
 			c.m[first+int64(i)] = h
 		}
-		if err := tx.InsertRecord(r); err != nil {
-			return err
-		}
 	}
-	return nil
+	return tx.InsertRecords(recs)
 }
 
 type hashCache struct {

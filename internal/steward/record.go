@@ -136,6 +136,11 @@ type LogStore interface {
 	// indexes. Returns NotFound if any is missing.
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
 
+	// FindByIdempotencyKeys returns the committed records for whichever of
+	// keys are in the log. Sources use it to skip work for a replay; the
+	// authoritative check is the one inside the append transaction.
+	FindByIdempotencyKeys(ctx context.Context, keys []string) (map[string]RecordRef, error)
+
 	// ShredKey destroys a record's wrapped data key so its content can never
 	// be read again. Shredding twice is not an error. Returns NotFound if no
 	// record has that id.
@@ -166,7 +171,9 @@ type LogTx interface {
 	// ReadHashes is LogStore.ReadHashes seen from inside the transaction.
 	ReadHashes(indexes []int64) ([]Hash, error)
 
-	// InsertRecord appends r at r.LeafIndex, which must equal Size().
-	// Returns Conflict if r.ID or r.IdempotencyKey is already present.
-	InsertRecord(r *Record) error
+	// InsertRecords appends rs in order; each r.LeafIndex must equal
+	// Size() at its turn, so the indexes run on from the current size.
+	// Returns Conflict if an ID or IdempotencyKey is already present; the
+	// transaction must then be abandoned.
+	InsertRecords(rs []*Record) error
 }

@@ -65,7 +65,7 @@ func testLog(t *testing.T, open func(t *testing.T) steward.Store) {
 				}
 				r := NewRecord(t, fmt.Sprint("k", want))
 				r.LeafIndex = want
-				if err := tx.InsertRecord(r); err != nil {
+				if err := tx.InsertRecords([]*steward.Record{r}); err != nil {
 					return err
 				}
 			}
@@ -132,7 +132,7 @@ func testLog(t *testing.T, open func(t *testing.T) steward.Store) {
 			err := s.AppendTx(ctx, func(tx steward.LogTx) error {
 				r := NewRecord(t, fmt.Sprint("at", at))
 				r.LeafIndex = at
-				return tx.InsertRecord(r)
+				return tx.InsertRecords([]*steward.Record{r})
 			})
 			wantKind(t, fmt.Sprintf("InsertRecord at %d of 1", at), err, steward.Internal)
 		}
@@ -200,6 +200,17 @@ func testLog(t *testing.T, open func(t *testing.T) steward.Store) {
 			return nil
 		})
 		must(t, "AppendTx", err)
+		// Outside a transaction, every committed key is found.
+		found, err := s.FindByIdempotencyKeys(ctx, keys)
+		must(t, "FindByIdempotencyKeys", err)
+		if len(found) != n {
+			t.Fatalf("FindByIdempotencyKeys found %d keys, want %d", len(found), n)
+		}
+		for _, r := range recs {
+			if got, want := found[r.IdempotencyKey], (steward.RecordRef{ID: r.ID, LeafIndex: r.LeafIndex, Kind: r.Kind}); got != want {
+				t.Fatalf("found[%s] = %+v, want %+v", r.IdempotencyKey, got, want)
+			}
+		}
 	})
 
 	t.Run("Scan", func(t *testing.T) {
@@ -395,7 +406,7 @@ func insert(tx steward.LogTx, recs ...*steward.Record) error {
 		for _, h := range hs {
 			r.TreeHashes = append(r.TreeHashes, h[:]...)
 		}
-		if err := tx.InsertRecord(r); err != nil {
+		if err := tx.InsertRecords([]*steward.Record{r}); err != nil {
 			return err
 		}
 	}
