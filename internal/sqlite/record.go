@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,46 +164,39 @@ func (db *DB) FindByIdempotencyKeys(ctx context.Context, keys []string) (map[str
 	return found, nil
 }
 
-// findByKeys looks keys up in batches of at most maxParams. Keys that are
-// empty or absent are left out of the result.
+// findByKeysSQL takes every key in one JSON array parameter, so the
+// statement text never changes with the number of keys: it is parsed once
+// per connection instead of once per append batch.
+const findByKeysSQL = `SELECT idem_key, id, leaf_index, kind FROM records
+	WHERE idem_key IN (SELECT value FROM json_each(?))`
+
+// findByKeys looks keys up. Keys that are empty or absent are left out of
+// the result.
 func findByKeys(ctx context.Context, q querier, keys []string) (map[string]steward.RecordRef, error) {
 	found := make(map[string]steward.RecordRef)
-	args := make([]any, 0, min(len(keys), maxParams))
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		rows, err := q.QueryContext(ctx, `SELECT idem_key, id, leaf_index, kind FROM records WHERE idem_key IN (`+placeholders(len(args))+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var key string
-			var ref steward.RecordRef
-			if err := rows.Scan(&key, &ref.ID, &ref.LeafIndex, &ref.Kind); err != nil {
-				return err
-			}
-			found[key] = ref
-		}
-		args = args[:0]
-		return rows.Err()
+	if len(keys) == 0 {
+		return found, nil
 	}
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		args = append(args, k)
-		if len(args) == maxParams {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	arg, err := json.Marshal(keys)
+	if err != nil {
 		return nil, err
 	}
-	return found, nil
+	rows, err := q.QueryContext(ctx, findByKeysSQL, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var ref steward.RecordRef
+		if err := rows.Scan(&key, &ref.ID, &ref.LeafIndex, &ref.Kind); err != nil {
+			return nil, err
+		}
+		if key != "" {
+			found[key] = ref
+		}
+	}
+	return found, rows.Err()
 }
 
 // ReadHashes reads stored tree hashes, seeing this transaction's inserts.
