@@ -234,7 +234,9 @@ func benchItems(n, body, attachEvery, attachSize int) []*steward.Item {
 		conv := i % 200
 		emp := steward.Party{Address: "+1202555" + fmt.Sprintf("%04d", conv)}
 		out := steward.Party{Address: "+1415555" + fmt.Sprintf("%04d", conv)}
-		it := &steward.Item{Type: steward.EventMessage, Channel: "bench", ChannelMessageID: "m" + strconv.Itoa(i),
+		// Channel ids are millisecond timestamps, as Signal's are, so the
+		// idempotency keys arrive in roughly increasing order.
+		it := &steward.Item{Type: steward.EventMessage, Channel: "bench", ChannelMessageID: strconv.FormatInt(now.UnixMilli()+int64(i), 10),
 			Direction: steward.DirInbound, Sender: out, Recipients: []steward.Party{emp}, Body: b.String()[:body], SentAt: now}
 		if i%2 == 1 {
 			it.Direction, it.Sender, it.Recipients = steward.DirOutbound, emp, []steward.Party{out}
