@@ -163,11 +163,13 @@ type CheckpointResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// getCheckpoint is GET /api/v1/checkpoint. With Accept: text/plain it
-// returns the bare signed note, ready to save for `steward verify --checkpoint`.
+// getCheckpoint is GET /api/v1/checkpoint: a signed checkpoint covering
+// every record committed when the request arrived, signed now if the
+// latest one is older. With Accept: text/plain it returns the bare signed
+// note, ready to save for `steward verify --checkpoint`.
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "httpapi.getCheckpoint"
-	cp, err := s.Log.Checkpoint(r.Context(), 0)
+	cp, err := s.Log.Checkpoint(r.Context(), s.Log.Size())
 	if err != nil {
 		s.writeError(w, r, steward.E(op, err))
 		return
