@@ -80,7 +80,11 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 		return nil, fmt.Errorf("no Steward archive in %s (run `steward serve` or `steward demo` first): %w", a.dataDir, err)
 	}
 	var err error
-	if a.keyring, err = loadKEK(cfg, a.dataDir, init, logger); err != nil {
+	mode := kekRequired
+	if init {
+		mode = kekCreate
+	}
+	if a.keyring, err = loadKEK(cfg, a.dataDir, mode, logger); err != nil {
 		return nil, err
 	}
 	a.envelope = &keys.Envelope{KEK: a.keyring}
@@ -128,9 +132,20 @@ func (a *app) Close() error {
 	return errors.Join(err, a.db.Close())
 }
 
+// kekMode says what loadKEK does when no keyring is configured and the
+// default file DATA/keys/kek does not exist.
+type kekMode int
+
+const (
+	kekRequired kekMode = iota // fail
+	kekCreate                  // create it (first start)
+	kekOptional                // return nil (verify without decryption)
+)
+
 // loadKEK finds the key-encryption keyring: STEWARD_KEK (or the config
-// file's "kek"), then kek-file, then DATA/keys/kek, created on first start.
-func loadKEK(cfg *Config, data string, init bool, logger *slog.Logger) (*keys.Keyring, error) {
+// file's "kek"), then kek-file, then DATA/keys/kek. A configured kek-file
+// must exist whatever the mode.
+func loadKEK(cfg *Config, data string, mode kekMode, logger *slog.Logger) (*keys.Keyring, error) {
 	if text := secretSetting(cfg, "kek"); text != "" {
 		return keys.ParseKeyring(text)
 	}
@@ -139,15 +154,18 @@ func loadKEK(cfg *Config, data string, init bool, logger *slog.Logger) (*keys.Ke
 		path = kekPath(data)
 	}
 	kr, err := keys.LoadFile(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) || !init || cfg.String("kek-file") != "" {
-		if err != nil {
-			return nil, fmt.Errorf("key-encryption key: %w", err)
-		}
+	missingDefault := errors.Is(err, fs.ErrNotExist) && cfg.String("kek-file") == ""
+	switch {
+	case err == nil:
 		return kr, nil
+	case missingDefault && mode == kekOptional:
+		return nil, nil
+	case missingDefault && mode == kekCreate:
+		logger.Warn("created a key-encryption key inside the data directory; for production keep it on a separate volume or set STEWARD_KEK",
+			"path", path)
+		return keys.CreateFile(path)
 	}
-	logger.Warn("created a key-encryption key inside the data directory; for production keep it on a separate volume or set STEWARD_KEK",
-		"path", path)
-	return keys.CreateFile(path)
+	return nil, fmt.Errorf("key-encryption key: %w", err)
 }
 
 // loadSigner finds the checkpoint signing key: STEWARD_LOG_KEY, then

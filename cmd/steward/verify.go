@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"log/slog"
 	"os"
 	"time"
 
@@ -50,7 +49,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (bo
 		return false, err
 	}
 	opts := archive.VerifyOptions{Store: db, Blobs: blobs, Verifier: verifier, Origin: verifier.Name(), Trusted: trusted}
-	if kr, err := verifyKEK(cfg, data); err != nil {
+	if kr, err := loadKEK(cfg, data, kekOptional, slog.Default()); err != nil {
 		return false, err
 	} else if kr != nil {
 		env := &keys.Envelope{KEK: kr}
@@ -89,20 +88,4 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (bo
 	}
 	fmt.Fprintln(stdout, "OK: archive verified")
 	return true, nil
-}
-
-// verifyKEK loads the keyring if one is configured or present, else nil.
-func verifyKEK(cfg *Config, data string) (*keys.Keyring, error) {
-	if text := secretSetting(cfg, "kek"); text != "" {
-		return keys.ParseKeyring(text)
-	}
-	path := cfg.String("kek-file")
-	if path == "" {
-		path = kekPath(data)
-	}
-	kr, err := keys.LoadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && cfg.String("kek-file") == "" {
-		return nil, nil
-	}
-	return kr, err
 }
