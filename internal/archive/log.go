@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +93,8 @@ type Log struct {
 	tree         frontier
 	signed       int64 // size of the last checkpoint signed
 	keys         []string
+	syncq        chan synced   // committed batches waiting for Sync
+	synced       chan struct{} // closed when the syncer has exited
 	ins          []*steward.Record
 	seen         map[string]steward.RecordRef
 	insertFailed bool
@@ -174,6 +177,8 @@ func Open(ctx context.Context, store steward.LogStore, signer note.Signer, opts 
 		cpKick: make(chan struct{}, 1),
 		cpStop: make(chan struct{}),
 		cpDone: make(chan struct{}),
+		syncq:  make(chan synced, 64),
+		synced: make(chan struct{}),
 		seen:   make(map[string]steward.RecordRef),
 	}
 	size, err := store.LogSize(ctx)
@@ -196,6 +201,7 @@ func Open(ctx context.Context, store steward.LogStore, signer note.Signer, opts 
 	}
 	l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go l.run()
+	go l.runSyncer()
 	go l.runCheckpointer()
 	return l, nil
 }
@@ -298,9 +304,60 @@ func checkRecord(rec *steward.Record) string {
 	return ""
 }
 
+// minBatch is the least a batch takes of what is waiting, so that a short
+// queue is not split into commits of a record or two.
+const minBatch = 16
+
+// synced is a committed batch waiting to be made durable.
+type synced struct {
+	reqs []*request
+	size int64 // log size after the batch
+}
+
+// runSyncer makes committed batches durable and only then answers their
+// requests. While it waits for the disk, the writer builds and commits the
+// next batch; one Sync covers every batch committed before it, so under
+// load each fsync serves several batches.
+func (l *Log) runSyncer() {
+	const op steward.Op = "archive.Append"
+	defer close(l.synced)
+	var pending []synced
+	for s := range l.syncq {
+		pending = append(pending[:0], s)
+	drain:
+		for {
+			select {
+			case s, ok := <-l.syncq:
+				if !ok {
+					break drain
+				}
+				pending = append(pending, s)
+			default:
+				break drain
+			}
+		}
+		err := l.store.Sync(l.ctx)
+		if err != nil {
+			// Committed but not known to be on disk: the caller is told it
+			// failed, retries, and the retry is answered as a replay.
+			err = steward.E(op, "capture not confirmed durable; retry it", err)
+		}
+		for _, p := range pending {
+			for _, r := range p.reqs {
+				r.finish(err)
+			}
+			if err == nil {
+				l.size.Store(p.size)
+			}
+		}
+		clear(pending)
+	}
+}
+
 // run is the writer goroutine.
 func (l *Log) run() {
 	defer close(l.done)
+	defer close(l.syncq) // after the last commit: the syncer drains and exits
 	tick := time.NewTicker(l.opts.CheckpointInterval)
 	defer tick.Stop()
 	var (
@@ -333,14 +390,19 @@ func (l *Log) run() {
 		// batches grow exactly when fsyncs are the bottleneck.
 		batch = append(batch[:0], first)
 		n := len(first.recs)
+		// Take about half of what is waiting, not all of it. Producers
+		// whose items are in the batch can only prepare their next items
+		// after it commits; leaving half queued keeps both cores busy
+		// (one committing, the other preparing) instead of alternating.
+		limit := min(l.opts.MaxBatch, max(minBatch, (len(l.reqs)+1)/2))
 	drain:
-		for n < l.opts.MaxBatch {
+		for n < limit {
 			select {
 			case r, ok := <-l.reqs:
 				if !ok {
 					break drain // seen again, and handled, at the top
 				}
-				if n+len(r.recs) > l.opts.MaxBatch {
+				if n+len(r.recs) > limit {
 					carry = r
 					break drain
 				}
@@ -384,16 +446,31 @@ func (l *Log) commit(batch []*request) {
 	}
 	saved := l.tree
 	now := l.opts.Now().UTC()
-	l.insertFailed = false
-	err := l.store.AppendTx(l.ctx, func(tx steward.LogTx) error {
-		l.tree = saved // in case the store retries fn after a failed attempt
-		return l.appendTx(tx, live, now)
-	})
-	if err != nil {
+	// Replays are rare, so the first attempt skips the idempotency lookup
+	// and lets the store's unique index catch a replay as a Conflict; only
+	// then is the batch redone with the lookup. This saves the writer, the
+	// one serial stage of capture, a query per batch.
+	lookup := false
+	var err error
+	for {
+		l.insertFailed = false
+		err = l.store.AppendTx(l.ctx, func(tx steward.LogTx) error {
+			l.tree = saved // in case the store retries fn after a failed attempt
+			return l.appendTx(tx, live, now, lookup)
+		})
+		if err == nil {
+			break
+		}
 		l.tree = saved
 		for _, r := range live {
 			r.undo()
 		}
+		if lookup || !l.insertFailed || !steward.Is(steward.Conflict, err) {
+			break
+		}
+		lookup = true
+	}
+	if err != nil {
 		// One request's bad record (say, a reused record ID) must not
 		// fail the strangers it was batched with: retry each alone.
 		if l.insertFailed && len(live) > 1 {
@@ -408,14 +485,13 @@ func (l *Log) commit(batch []*request) {
 		}
 		return
 	}
-	l.size.Store(l.tree.size)
-	for _, r := range live {
-		r.finish(nil)
-	}
+	l.syncq <- synced{reqs: slices.Clone(live), size: l.tree.size}
 }
 
-// appendTx is the body of a batch's transaction.
-func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time) error {
+// appendTx is the body of a batch's transaction. With lookup unset it
+// assumes no record of the batch is stored yet, and relies on the store
+// to refuse a duplicate.
+func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time, lookup bool) error {
 	size, err := tx.Size()
 	if err != nil {
 		return err
@@ -443,9 +519,11 @@ func (l *Log) appendTx(tx steward.LogTx, batch []*request, now time.Time) error 
 		}
 	}
 	l.keys = keys
-	found, err := tx.FindByIdempotencyKeys(keys)
-	if err != nil {
-		return err
+	var found map[string]steward.RecordRef
+	if lookup {
+		if found, err = tx.FindByIdempotencyKeys(keys); err != nil {
+			return err
+		}
 	}
 	// Empty seen key by key: clear() would cost the map's high-water
 	// capacity on every batch, however small.
@@ -536,6 +614,11 @@ func (l *Log) setLatest(cp *steward.Checkpoint) {
 
 // sign signs a checkpoint for the current tree. Writer goroutine only.
 func (l *Log) sign() (*steward.Checkpoint, error) {
+	// Never sign what could still be lost: a checkpoint handed to an
+	// auditor must stay satisfiable after a power cut.
+	if err := l.store.Sync(l.ctx); err != nil {
+		return nil, err
+	}
 	root, err := l.tree.root()
 	if err != nil {
 		return nil, err
@@ -696,6 +779,7 @@ func (l *Log) Close(ctx context.Context) error {
 		l.cancel()
 		<-l.done
 	}
+	<-l.synced
 	close(l.cpStop)
 	<-l.cpDone
 	l.cancel()

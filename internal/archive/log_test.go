@@ -579,3 +579,32 @@ func TestGenerateKey(t *testing.T) {
 		t.Errorf("NewVerifier: err = %v, want Invalid", err)
 	}
 }
+
+// TestAppendWaitsForSync: an append is acknowledged only after the store
+// has synced, and a failed sync fails the append (its records stay
+// committed, so the retry is a replay).
+func TestAppendWaitsForSync(t *testing.T) {
+	s := newMemStore()
+	l := openLog(t, s, archive.Options{})
+	s.setHook(func() {
+		s.failSync = func() error { return steward.E(steward.Op("memstore.Sync"), steward.Unavailable, "disk gone") }
+	})
+	rec := newRecord(1)
+	if _, err := l.Append(context.Background(), rec); steward.KindOf(err) != steward.Unavailable {
+		t.Fatalf("append with a failing sync = %v, want Unavailable", err)
+	}
+	if got := l.Size(); got != 0 {
+		t.Fatalf("Size = %d before any successful sync, want 0", got)
+	}
+	s.setHook(func() { s.failSync = nil })
+	again := newRecord(1)
+	res := mustAppend(t, l, again)
+	if !res[0].Replayed || res[0].Ref.LeafIndex != 0 {
+		t.Fatalf("retry after a failed sync = %+v, want a replay of leaf 0", res[0])
+	}
+	s.setHook(func() {
+		if s.syncs == 0 {
+			t.Error("no Sync was called")
+		}
+	})
+}

@@ -33,6 +33,8 @@ type memStore struct {
 	failInsert func(*steward.Record) error // fails an InsertRecord
 	failCommit func() error                // fails a transaction after fn succeeded
 	failAddCP  func() error                // fails an AddCheckpoint
+	failSync   func() error                // fails a Sync
+	syncs      int                         // Syncs so far
 }
 
 // setHook runs fn, which sets failure hooks, under the hook lock.
@@ -43,6 +45,17 @@ func (s *memStore) setHook(fn func()) {
 }
 
 var _ steward.LogStore = (*memStore)(nil)
+
+// Sync is durable by construction in memory; it counts calls and can fail.
+func (s *memStore) Sync(ctx context.Context) error {
+	s.hmu.Lock()
+	defer s.hmu.Unlock()
+	s.syncs++
+	if s.failSync != nil {
+		return s.failSync()
+	}
+	return ctx.Err()
+}
 
 func newMemStore() *memStore {
 	return &memStore{byID: map[string]int64{}, byKey: map[string]int64{}, cps: map[int64]*steward.Checkpoint{}}

@@ -45,6 +45,8 @@ type DB struct {
 	selHashesW *sql.Stmt // tree-hash lookup inside append transactions
 	selHashesR *sql.Stmt // the same on the read pool
 
+	walPath string // the -wal file that Sync makes durable
+
 	closed atomic.Bool
 }
 
@@ -69,7 +71,7 @@ func Open(path string) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w}
+	db := &DB{w: w, walPath: path + "-wal"}
 	err = db.setWAL(ctx)
 	if err == nil {
 		err = db.migrate(ctx)

@@ -108,14 +108,21 @@ type Checkpoint struct {
 // tree's stored hashes, and checkpoints.
 //
 // Appends happen only inside AppendTx, which gives the caller an exclusive
-// write transaction; the transaction is durable (fsynced) when AppendTx
-// returns nil, and leaves no trace when it returns an error. Any number of
+// write transaction. The transaction is committed when AppendTx returns
+// nil, and durable once a later Sync returns nil; it leaves no trace when
+// AppendTx returns an error. Splitting commit from sync lets one fsync
+// serve many batches while the next one is being built. Any number of
 // processes may read concurrently.
 type LogStore interface {
-	// AppendTx runs fn in one exclusive, durable write transaction.
+	// AppendTx runs fn in one exclusive write transaction and commits it.
 	// Returns Unavailable if the store cannot take writes (locked too long,
 	// disk full, closed).
 	AppendTx(ctx context.Context, fn func(tx LogTx) error) error
+
+	// Sync makes every append committed before the call durable. Nothing
+	// appended may be acknowledged to a source before Sync returns nil.
+	// Returns Unavailable if the store cannot sync.
+	Sync(ctx context.Context) error
 
 	// LogSize returns the number of committed records.
 	LogSize(ctx context.Context) (int64, error)

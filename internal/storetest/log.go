@@ -55,6 +55,16 @@ func testLog(t *testing.T, open func(t *testing.T) steward.Store) {
 		wantKind(t, "RecordAt past the end", err, steward.NotFound)
 	})
 
+	t.Run("Sync", func(t *testing.T) {
+		s := open(t)
+		must(t, "Sync on an empty log", s.Sync(ctx))
+		must(t, "append", appendRecords(s, NewRecord(t, "synced")))
+		must(t, "Sync", s.Sync(ctx))
+		if n, err := s.LogSize(ctx); err != nil || n != 1 {
+			t.Fatalf("LogSize after Sync = %d, %v; want 1", n, err)
+		}
+	})
+
 	t.Run("SizeInTx", func(t *testing.T) {
 		s := open(t)
 		must(t, "append", appendRecords(s, NewRecord(t, "first")))
