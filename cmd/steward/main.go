@@ -65,7 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "steward", version)
+		// Like every command, version accepts the common settings, so a
+		// wrapper can pass --data to all of them alike.
+		if _, err = loadConfig("version", args[1:], "data"); err == nil {
+			fmt.Fprintln(stdout, "steward", version)
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
