@@ -8,12 +8,14 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -240,4 +242,33 @@ func randHex(n int) string {
 func randInt(n int64) int64 {
 	v, _ := rand.Int(rand.Reader, big.NewInt(n))
 	return v.Int64()
+}
+
+var metricsRE = regexp.MustCompile(`msg="metrics listening" addr=(\S+)`)
+
+// TestMetricsListener: /metrics is served on its own loopback listener,
+// counts captures, and is absent from the API listener.
+func TestMetricsListener(t *testing.T) {
+	data := t.TempDir()
+	token := mustToken(t, data, "metrics", "capture")
+	s := startServer(t, "serve", data, "--metrics-addr", "127.0.0.1:0")
+	m := metricsRE.FindStringSubmatch(s.logs())
+	if m == nil {
+		t.Fatalf("no metrics listener in the logs:\n%s", s.logs())
+	}
+	if c := call(t, "POST", s.base+"/api/v1/capture", token, msg("m-1", "x"), nil); c != 201 {
+		t.Fatalf("capture: %d", c)
+	}
+	if c := call(t, "GET", s.base+"/metrics", token, nil, nil); c != 404 {
+		t.Fatalf("/metrics on the API listener: %d, want 404", c)
+	}
+	resp, err := http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `steward_captures_total{result="stored",type="message"} 1`) {
+		t.Fatalf("metrics do not count the capture:\n%.2000s", body)
+	}
 }
