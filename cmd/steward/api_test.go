@@ -231,4 +231,10 @@ func TestReplayWithAttachments(t *testing.T) {
 	if blobs != 1 || a.log.Size() != size {
 		t.Fatalf("replay left %d blobs and grew the log from %d to %d", blobs, size, a.log.Size())
 	}
+	// A replay without the attachments still answers with the original's.
+	delete(m, "attachments")
+	again = httpapi.CaptureResponse{}
+	if code := call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &again); code != 200 || !reflect.DeepEqual(again, first) {
+		t.Fatalf("replay without attachments: %d %+v, want 200 %+v", code, again, first)
+	}
 }

@@ -185,9 +185,14 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 		return nil, steward.E(op, err)
 	}
 	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold}
-	for i := range it.Attachments {
-		if ref := res[1+i].Ref; ref.ID != "" { // a replay answers only what the original had
-			c.Attachments = append(c.Attachments, ref)
+	if c.Replayed {
+		// Answer with the original's attachments, whatever this copy carries.
+		if c.Attachments, err = p.originalAttachments(ctx, it.IdempotencyKey); err != nil {
+			return nil, steward.E(op, err)
+		}
+	} else {
+		for i := range it.Attachments {
+			c.Attachments = append(c.Attachments, res[1+i].Ref)
 		}
 	}
 	if p.Router != nil && !c.Replayed {
@@ -199,11 +204,7 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 // replay returns the original capture if the item is already in the log,
 // or nil.
 func (p *Pipeline) replay(ctx context.Context, it *steward.Item) (*Captured, error) {
-	keys := []string{it.IdempotencyKey}
-	for i := range it.Attachments {
-		keys = append(keys, attachmentKey(it.IdempotencyKey, i))
-	}
-	found, err := p.Index.FindByIdempotencyKeys(ctx, keys)
+	found, err := p.Index.FindByIdempotencyKeys(ctx, []string{it.IdempotencyKey})
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +212,36 @@ func (p *Pipeline) replay(ctx context.Context, it *steward.Item) (*Captured, err
 	if !ok {
 		return nil, nil
 	}
-	c := &Captured{Item: it, Ref: ref, Replayed: true}
-	for _, k := range keys[1:] {
+	atts, err := p.originalAttachments(ctx, it.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Captured{Item: it, Ref: ref, Replayed: true, Attachments: atts}, nil
+}
+
+// originalAttachments returns the attachment records captured with the
+// item keyed itemKey, in order, so that every answer to a replay is the
+// same as the first. Without an Index it returns none.
+func (p *Pipeline) originalAttachments(ctx context.Context, itemKey string) ([]steward.RecordRef, error) {
+	if p.Index == nil {
+		return nil, nil
+	}
+	max := p.Limits.withDefaults().MaxAttachments
+	keys := make([]string, max)
+	for i := range keys {
+		keys[i] = attachmentKey(itemKey, i)
+	}
+	found, err := p.Index.FindByIdempotencyKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var refs []steward.RecordRef
+	for _, k := range keys {
 		if a, ok := found[k]; ok {
-			c.Attachments = append(c.Attachments, a)
+			refs = append(refs, a)
 		}
 	}
-	return c, nil
+	return refs, nil
 }
 
 func attachmentKey(itemKey string, i int) string { return itemKey + "#att" + itoa(i) }
