@@ -283,7 +283,7 @@ func (db *DB) Sync(ctx context.Context) error {
 		return steward.E(op, steward.Unavailable, "cannot open the write-ahead log", err)
 	}
 	defer f.Close()
-	if err := f.Sync(); err != nil {
+	if err := syncFile(f); err != nil {
 		return steward.E(op, steward.Unavailable, "cannot sync the write-ahead log", err)
 	}
 	return nil
