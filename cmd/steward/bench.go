@@ -52,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	attachSize := fs.Int("attach-size", 256<<10, "attachment size in bytes")
 	data := fs.String("data", "", "data directory to use (default: a fresh temporary one, removed afterwards)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the capture phase to this file")
+	vprofile := fs.String("verify-cpuprofile", "", "write a CPU profile of the verify phase to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -166,10 +167,23 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rawRate := float64(len(recs)) / rawDur.Seconds()
 
 	// 3. Offline verify over the archive just written.
+	if *vprofile != "" {
+		f, err := os.Create(*vprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	vstart := time.Now()
 	var vout strings.Builder
 	ok, err := verifyCmd(ctx, []string{"--data", cfg.String("data")}, &vout, io.Discard)
 	vdur := time.Since(vstart)
+	if *vprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}

@@ -222,6 +222,12 @@ func (l *Log) checkLatest(cp *steward.Checkpoint, rd tlog.HashReader) {
 	}
 }
 
+// Sync makes every record committed so far durable; see LogStore.Sync.
+// Sources that answer a replay from a store lookup call it first.
+func (l *Log) Sync(ctx context.Context) error {
+	return l.store.Sync(ctx)
+}
+
 // Origin returns the log's origin line.
 func (l *Log) Origin() string { return l.origin }
 

@@ -28,6 +28,8 @@ import (
 // call commit together and durably, or not at all.
 type Appender interface {
 	Append(ctx context.Context, recs ...*steward.Record) ([]archive.Result, error)
+	// Sync makes every record committed so far durable.
+	Sync(ctx context.Context) error
 }
 
 // Sealer seals a record's content under a fresh data key and returns that
@@ -211,6 +213,11 @@ func (p *Pipeline) replay(ctx context.Context, it *steward.Item) (*Captured, err
 	ref, ok := found[it.IdempotencyKey]
 	if !ok {
 		return nil, nil
+	}
+	// The original may be committed but not yet synced (its own caller is
+	// still waiting); a replay must not be acknowledged before it is.
+	if err := p.Log.Sync(ctx); err != nil {
+		return nil, err
 	}
 	atts, err := p.originalAttachments(ctx, it.IdempotencyKey)
 	if err != nil {
