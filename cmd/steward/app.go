@@ -71,6 +71,9 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 		if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
+		if fi, err := os.Stat(a.dataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			logger.Warn("the data directory is accessible to other users; chmod 700 it", "path", a.dataDir, "mode", fi.Mode().Perm().String())
+		}
 		// SQLite creates its files (and the -wal and -shm beside them) with
 		// the mode of the main file; make that owner-only from the start.
 		if f, err := os.OpenFile(dbPath(a.dataDir), os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
