@@ -30,6 +30,7 @@ Commands:
   verify    check the archive offline: every leaf, every checkpoint
   token     create, list or revoke API tokens
   bench     measure capture and verify throughput
+  sim       run a simulator of an outside service (signal: a fake signal-cli daemon)
   version   print the version
 
 Run "steward <command> -h" for the flags of a command.
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "sim":
+		err = simCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		// Like every command, version accepts the common settings, so a
 		// wrapper can pass --data to all of them alike.
