@@ -44,6 +44,7 @@ var settings = []setting{
 	{name: "max-body", def: "67108864", help: "largest capture request in bytes, attachments included"},
 	{name: "log-level", def: "info", help: "debug, info, warn or error"},
 	{name: "log-format", def: "text", help: "text or json (written to stderr)"},
+	{name: "signal-cli-url", help: "base URL of a signal-cli daemon (multi-account, --http) to capture from, e.g. http://127.0.0.1:8081; demo starts a simulator when unset"},
 	{name: "demo-interval", def: "2s", help: "demo: time between simulated messages"},
 	{name: "public-key", help: "verify: the checkpoint verifier key (vkey text or a file holding it); default DATA/keys/log.pub"},
 	{name: "checkpoint", help: "verify: a signed checkpoint saved earlier that the archive must still be consistent with"},

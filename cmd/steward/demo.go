@@ -9,11 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/steward-gov/steward/internal/httpapi"
+	"github.com/steward-gov/steward/internal/signal"
+	"github.com/steward-gov/steward/internal/sim/signalsim"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -25,6 +28,10 @@ type demoRun struct {
 	out    io.Writer
 	logger *slog.Logger
 	token  string // capture-only token the traffic uses
+	// signalURL is the signal-cli daemon the connector captures from: the
+	// configured one, or an in-process simulator the demo starts.
+	signalURL string
+	signal    *signal.Client
 }
 
 type seedPerson struct {
@@ -88,6 +95,12 @@ func (d *demoRun) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.signalURL == "" {
+		if d.signalURL, err = d.startSimulator(ctx, interval); err != nil {
+			return err
+		}
+	}
+	d.signal = &signal.Client{BaseURL: d.signalURL}
 	// Capture one exchange right away so the printed examples point at a real record.
 	first, err := d.post(ctx, d.message(0, 0, time.Now()))
 	if err != nil {
@@ -100,6 +113,7 @@ Steward demo is running. Press Ctrl-C to stop.
   Admin token  %[2]s
   Data         %[3]s
   Metrics      http://%[5]s/metrics (loopback only)
+  signal-cli   %[9]s (the connector captures everything it receives)
 
 Simulated Signal traffic between %[6]d employees and %[7]d outside contacts is
 being captured through the capture API every %[8]s.
@@ -113,7 +127,7 @@ Try:
     -d '{"channel":"api","channel_message_id":"hello-1","direction":"inbound","sender":{"address":"+15550100"},"recipients":[{"address":"+12025550101"}],"body":"hello"}'
   steward verify --data %[3]s
 
-`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval)
+`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval, d.signalURL)
 	go d.traffic(ctx, interval)
 	return nil
 }
@@ -168,6 +182,11 @@ func (d *demoRun) traffic(ctx context.Context, interval time.Duration) {
 		line := (step / len(seedContacts)) % len(seedContacts[c].lines)
 		now := time.Now()
 		req := d.message(c, line, now)
+		if step%6 == 0 {
+			d.sendSignal(ctx, c, line)
+			step++
+			continue
+		}
 		if step%5 == 0 && len(last) > 0 {
 			req = d.event(c, last[len(last)-1], step, now)
 		} else {
@@ -181,6 +200,61 @@ func (d *demoRun) traffic(ctx context.Context, interval time.Duration) {
 			d.logger.Warn("demo traffic", "err", err)
 		}
 		step++
+	}
+}
+
+// startSimulator runs a fake signal-cli daemon in this process holding the
+// seeded employees' numbers, whose scripted contacts answer what they are
+// sent. Returns its URL.
+func (d *demoRun) startSimulator(ctx context.Context, interval time.Duration) (string, error) {
+	sim := signalsim.New(signalsim.Options{Logger: d.logger})
+	for _, e := range seedEmployees {
+		sim.AddAccount(e.number)
+	}
+	for _, c := range seedContacts {
+		var replies []string
+		for i := 0; i < len(c.lines); i += 2 {
+			replies = append(replies, c.lines[i])
+		}
+		sim.AddContact(signalsim.Contact{Number: c.number, Name: c.name, Consent: signalsim.ConsentAccept,
+			Replies: replies, ReplyDelay: interval / 2})
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		sim.Close()
+		srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// sendSignal sends line `line` of contact c's script from the employee's
+// work number through signal-cli, capturing it first as Steward's send path
+// will: archived, then sent. The contact's reply and receipts come back
+// through the connector.
+func (d *demoRun) sendSignal(ctx context.Context, c, line int) {
+	sc := seedContacts[c]
+	emp := seedEmployees[sc.employee]
+	if line = line | 1; line >= len(sc.lines) { // odd lines are the employee's
+		line = 1
+	}
+	res, err := d.signal.Send(ctx, emp.number, signal.SendParams{Recipients: []string{sc.number}, Message: sc.lines[line]})
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Warn("demo signal send", "err", err)
+		}
+		return
+	}
+	sent := time.UnixMilli(res.Timestamp)
+	req := d.message(c, line, sent)
+	req.ChannelMessageID = emp.number + ":" + emp.number + ":" + strconv.FormatInt(res.Timestamp, 10)
+	if _, err := d.post(ctx, req); err != nil && ctx.Err() == nil {
+		d.logger.Warn("demo signal capture", "err", err)
 	}
 }
 

@@ -12,9 +12,11 @@ import (
 
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/metrics"
+	"github.com/steward-gov/steward/internal/signal"
+	"github.com/steward-gov/steward/internal/steward"
 )
 
-var serveSettings = []string{"data", "addr", "metrics-addr", "kek-file", "kek", "log-key-file", "log-key",
+var serveSettings = []string{"data", "addr", "metrics-addr", "signal-cli-url", "kek-file", "kek", "log-key-file", "log-key",
 	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format"}
 
 // serveCmd runs `steward serve` and, with demo set, `steward demo`.
@@ -82,11 +84,16 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		"log_origin", a.log.Origin(), "log_size", a.log.Size())
 
 	fmt.Fprintf(stdout, "Steward %s listening on %s\n", version, base)
+	signalURL := cfg.String("signal-cli-url")
 	if demo {
-		d := &demoRun{app: a, base: base, out: stdout, logger: logger}
+		d := &demoRun{app: a, base: base, out: stdout, logger: logger, signalURL: signalURL}
 		if err := d.start(ctx); err != nil && ctx.Err() == nil {
 			return err
 		}
+		signalURL = d.signalURL
+	}
+	if signalURL != "" {
+		go runSignal(ctx, a, signalURL, logger)
 	}
 
 	select {
@@ -104,6 +111,23 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		_ = msrv.Shutdown(sctx)
 	}
 	return err
+}
+
+// runSignal captures everything the signal-cli daemon at url receives,
+// through the pipeline, until ctx ends.
+func runSignal(ctx context.Context, a *app, url string, logger *slog.Logger) {
+	c := &signal.Connector{
+		Client: &signal.Client{BaseURL: url},
+		Logger: logger,
+		Capture: func(ctx context.Context, it *steward.Item) error {
+			_, err := a.pipeline.Capture(ctx, it)
+			return err
+		},
+	}
+	logger.Info("capturing from signal-cli", "url", url)
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		logger.Error("signal connector stopped", "err", err)
+	}
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {

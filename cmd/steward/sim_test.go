@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -75,5 +76,62 @@ func TestSimSignal(t *testing.T) {
 	})
 	if !found {
 		t.Fatalf("no ACCEPT on the event stream within %v", 10*time.Second)
+	}
+}
+
+// TestSignalCapture runs a simulated signal-cli daemon and `steward serve
+// --signal-cli-url` as two processes: a consent request sent through the
+// daemon is answered by the scripted contact, and the answer and the
+// receipts are captured into the archive, which then verifies.
+func TestSignalCapture(t *testing.T) {
+	const account, contact = "+12025550101", "+14155550123"
+	sim := exec.Command(stewardBin, "sim", "signal", "--listen", "127.0.0.1:0",
+		"--account", account, "--contact", contact+",accept,10ms,Hello back")
+	sim.Env = cleanEnv()
+	out, err := sim.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Process.Kill(); sim.Wait() })
+	sc := bufio.NewScanner(out)
+	var simURL string
+	for sc.Scan() {
+		if m := simURLRE.FindStringSubmatch(sc.Text()); m != nil {
+			simURL = m[1]
+			break
+		}
+	}
+	data := t.TempDir()
+	s := startServer(t, "serve", data, "--signal-cli-url", simURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := &sigcli.Client{BaseURL: simURL}
+	if _, err := client.Send(ctx, account, sigcli.SendParams{Recipients: []string{contact}, Message: "consent request"}); err != nil {
+		t.Fatal(err)
+	}
+	// The reply is one message and at least a delivery receipt.
+	for {
+		var n int
+		db, err := sql.Open("sqlite", dbPath(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.QueryRow(`SELECT count(*) FROM records WHERE json_extract(meta, '$.channel') = 'signal'
+			AND json_extract(meta, '$.sender') = ?`, contact).Scan(&n)
+		db.Close()
+		if err == nil && n >= 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the contact's reply was not captured (%d records, %v):\n%s", n, err, s.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop(t)
+	if out, _, code := runSteward(t, "verify", "--data", data); code != 0 {
+		t.Fatalf("verify: %s", out)
 	}
 }
