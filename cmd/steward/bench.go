@@ -95,7 +95,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var next atomic.Int64
 	var failed atomic.Int64
 	var wg sync.WaitGroup
-	p := newProgress(stderr, "capture", nil)
+	p := newProgress(stderr, "capture")
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

@@ -18,17 +18,16 @@ type progress struct {
 	mu      sync.Mutex
 	last    time.Time
 	lastPct int64
-	bytes   func() int64
 }
 
-func newProgress(w io.Writer, label string, bytes func() int64) *progress {
+func newProgress(w io.Writer, label string) *progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			tty = true
 		}
 	}
-	return &progress{w: w, label: label, tty: tty, start: time.Now(), lastPct: -1, bytes: bytes}
+	return &progress{w: w, label: label, tty: tty, start: time.Now(), lastPct: -1}
 }
 
 // update reports done of total; safe for concurrent use.
@@ -50,8 +49,8 @@ func (p *progress) update(done, total int64) {
 	p.last, p.lastPct = now, pct
 	el := now.Sub(p.start).Seconds()
 	rate := ""
-	if el > 0 && p.bytes != nil {
-		rate = fmt.Sprintf("  %.0f MB/s", float64(p.bytes())/el/1e6)
+	if el > 0 {
+		rate = fmt.Sprintf("  %.0f records/s", float64(done)/el)
 	}
 	eta := ""
 	if done > 0 && done < total {

@@ -57,7 +57,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (bo
 	} else {
 		fmt.Fprintln(stderr, "note: no key-encryption key available; content decryption is not checked")
 	}
-	p := newProgress(stderr, "verify", nil)
+	p := newProgress(stderr, "verify")
 	opts.Progress = func(done, total int64) { p.update(done, total) }
 	start := time.Now()
 	rep, err := archive.Verify(ctx, opts)
