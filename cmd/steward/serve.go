@@ -12,6 +12,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/metrics"
+	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -93,7 +94,7 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		signalURL = d.signalURL
 	}
 	if signalURL != "" {
-		go runSignal(ctx, a, signalURL, logger)
+		go runSignal(ctx, a, signalURL, m, logger)
 	}
 
 	select {
@@ -115,7 +116,8 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 
 // runSignal captures everything the signal-cli daemon at url receives,
 // through the pipeline, until ctx ends.
-func runSignal(ctx context.Context, a *app, url string, logger *slog.Logger) {
+func runSignal(ctx context.Context, a *app, url string, m *metrics.Metrics, logger *slog.Logger) {
+	m.SetConnected("signal", false)
 	c := &signal.Connector{
 		Client: &signal.Client{BaseURL: url},
 		Logger: logger,
@@ -123,6 +125,13 @@ func runSignal(ctx context.Context, a *app, url string, logger *slog.Logger) {
 			_, err := a.pipeline.Capture(ctx, it)
 			return err
 		},
+		// Every outage of the event stream becomes a capture-gap record.
+		Gap: func(ctx context.Context, from, to time.Time, reason string) error {
+			logger.Warn("signal-cli event stream was down; recording a capture gap", "from", from, "to", to)
+			_, err := a.pipeline.RecordGap(ctx, pipeline.Gap{Channel: signal.ChannelSignal, From: from, To: to, Reason: reason})
+			return err
+		},
+		OnState: func(s signal.State) { m.SetConnected("signal", s.Connected) },
 	}
 	logger.Info("capturing from signal-cli", "url", url)
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"io"
+	"net"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -129,6 +131,70 @@ func TestSignalCapture(t *testing.T) {
 			t.Fatalf("the contact's reply was not captured (%d records, %v):\n%s", n, err, s.logs())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop(t)
+	if out, _, code := runSteward(t, "verify", "--data", data); code != 0 {
+		t.Fatalf("verify: %s", out)
+	}
+}
+
+// startSim runs `steward sim signal` on addr and returns its URL.
+func startSim(t *testing.T, addr string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(stewardBin, append([]string{"sim", "signal", "--listen", addr}, args...)...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if m := simURLRE.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, out)
+			return cmd, m[1]
+		}
+	}
+	t.Fatal("simulator printed no URL")
+	return nil, ""
+}
+
+// TestSignalOutageIsAGap kills the signal-cli daemon under a running
+// server and brings it back: the outage is archived as a capture gap.
+func TestSignalOutageIsAGap(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sim, url := startSim(t, addr, "--account", "+12025550101")
+	data := t.TempDir()
+	s := startServer(t, "serve", data, "--signal-cli-url", url)
+	time.Sleep(300 * time.Millisecond) // let the connector connect
+	sim.Process.Kill()
+	sim.Wait()
+	time.Sleep(300 * time.Millisecond)
+	startSim(t, addr, "--account", "+12025550101")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		db, err := sql.Open("sqlite", dbPath(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = db.QueryRow(`SELECT count(*) FROM records WHERE kind = 'capture_gap'`).Scan(&n)
+		db.Close()
+		if err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no capture gap recorded (%d, %v):\n%s", n, err, s.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	s.stop(t)
 	if out, _, code := runSteward(t, "verify", "--data", data); code != 0 {

@@ -16,9 +16,10 @@ import (
 
 // Metrics holds the collectors. It implements pipeline.Observer.
 type Metrics struct {
-	reg      *prometheus.Registry
-	captures *prometheus.CounterVec
-	latency  prometheus.Histogram
+	reg       *prometheus.Registry
+	captures  *prometheus.CounterVec
+	latency   prometheus.Histogram
+	connected *prometheus.GaugeVec
 }
 
 // New registers Steward's collectors, plus the Go runtime and process ones,
@@ -34,7 +35,11 @@ func New(logSize func() float64) *Metrics {
 		Help:    "Time from submission to durable capture.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	})
-	m.reg.MustRegister(m.captures, m.latency,
+	m.connected = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "steward_channel_connected",
+		Help: "1 while Steward is connected to a channel's gateway (e.g. the signal-cli event stream), else 0. Alert on 0: nothing is captured.",
+	}, []string{"channel"})
+	m.reg.MustRegister(m.captures, m.latency, m.connected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "steward_archive_records", Help: "Records in the archive log.",
@@ -55,6 +60,15 @@ func (m *Metrics) ObserveCapture(t steward.EventType, replayed bool, err error, 
 	if err == nil {
 		m.latency.Observe(d.Seconds())
 	}
+}
+
+// SetConnected records whether the channel's gateway connection is up.
+func (m *Metrics) SetConnected(channel string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.connected.WithLabelValues(channel).Set(v)
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -36,6 +36,37 @@ func (p *Pipeline) Audit(ctx context.Context, e AuditEntry) (steward.RecordRef, 
 	return res[0].Ref, nil
 }
 
+// Gap is a period in which a source was not capturing: a channel
+// connection down, a daemon stuck, a device unlinked.
+type Gap struct {
+	Channel steward.Channel
+	Account string // the work identity's address, or "" for the whole source
+	From    time.Time
+	To      time.Time
+	Reason  string // sealed: may name internal detail
+}
+
+// RecordGap archives a capture gap, so that a records officer can show
+// exactly where coverage lapsed. A gap recorded twice is stored once.
+func (p *Pipeline) RecordGap(ctx context.Context, g Gap) (steward.RecordRef, error) {
+	const op steward.Op = "pipeline.RecordGap"
+	if g.From.IsZero() || g.To.Before(g.From) {
+		return steward.RecordRef{}, steward.E(op, steward.Invalid, "a gap needs a start before its end")
+	}
+	from, to := g.From.UTC(), g.To.UTC()
+	r := &steward.Record{ID: steward.NewID(), Kind: steward.RecordCaptureGap,
+		IdempotencyKey: "gap:" + string(g.Channel) + ":" + g.Account + ":" + from.Format(time.RFC3339Nano)}
+	meta := &steward.RecordMeta{Channel: string(g.Channel), Type: "capture_gap", Subject: g.Account, SentAt: &from, ReceivedAt: &to}
+	if err := p.seal(ctx, r, meta, &steward.Content{Details: map[string]any{"reason": g.Reason}}); err != nil {
+		return steward.RecordRef{}, steward.E(op, err)
+	}
+	res, err := p.Log.Append(ctx, r)
+	if err != nil {
+		return steward.RecordRef{}, steward.E(op, err)
+	}
+	return res[0].Ref, nil
+}
+
 // IssueToken issues an API token on behalf of actor and audits it. If the
 // audit record cannot be made durable, the token is revoked at once, so no
 // usable token ever exists unaudited. Errors are those of

@@ -27,17 +27,46 @@ type Connector struct {
 	Logger  *slog.Logger
 	// AttachmentRetries is how often a failed download is retried (default 3).
 	AttachmentRetries int
+	// Gap, if set, is told of every period the event stream was down after
+	// having been up, once it is up again: nothing was captured in it.
+	Gap func(ctx context.Context, from, to time.Time, reason string) error
+	// OnState, if set, sees every change of the stream's state.
+	OnState func(State)
 
 	events *Events
 	ctx    context.Context
+	down   time.Time // when the stream last dropped; zero while up or before the first connection
+	reason string
+	wasUp  bool
 }
 
 // Run follows the daemon until ctx ends. Returns Invalid if the daemon
 // refuses the stream for good (e.g. an unknown account).
 func (c *Connector) Run(ctx context.Context) error {
 	c.ctx = ctx
-	c.events = &Events{Client: c.Client}
+	c.events = &Events{Client: c.Client, OnState: c.state}
 	return c.events.Stream(ctx, c.handle)
+}
+
+// state turns connection changes into capture-gap records. It runs on the
+// stream's goroutine, so the gap is recorded before any event of the new
+// connection is handled.
+func (c *Connector) state(s State) {
+	if c.OnState != nil {
+		c.OnState(s)
+	}
+	switch {
+	case !s.Connected && c.down.IsZero() && c.wasUp:
+		c.down, c.reason = s.Since, s.LastError
+	case s.Connected:
+		c.wasUp = true
+		if !c.down.IsZero() && c.Gap != nil {
+			if err := c.Gap(c.ctx, c.down, s.Since, c.reason); err != nil {
+				c.logger().Error("signal: capture gap not recorded", "from", c.down, "to", s.Since, "err", err)
+			}
+		}
+		c.down = time.Time{}
+	}
 }
 
 // State reports the event stream's connection state, for capture-health
