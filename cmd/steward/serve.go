@@ -132,6 +132,10 @@ func runSignal(ctx context.Context, a *app, url string, m *metrics.Metrics, logg
 			return err
 		},
 		OnState: func(s signal.State) { m.SetConnected("signal", s.Connected) },
+		DeadLetter: func(ctx context.Context, raw []byte, reason string) error {
+			_, err := a.pipeline.RecordDeadLetter(ctx, signal.ChannelSignal, raw, reason)
+			return err
+		},
 	}
 	logger.Info("capturing from signal-cli", "url", url)
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {

@@ -67,6 +67,27 @@ func (p *Pipeline) RecordGap(ctx context.Context, g Gap) (steward.RecordRef, err
 	return res[0].Ref, nil
 }
 
+// RecordDeadLetter archives source input that could not be decoded or
+// mapped (a malformed or not-yet-understood envelope), sealed like any
+// content, with the reason. Nothing a source delivered is dropped, and an
+// operator can inspect it later. Each call stores a new record: the input
+// is not hashed into a key, since a plaintext hash could confirm a guess.
+func (p *Pipeline) RecordDeadLetter(ctx context.Context, ch steward.Channel, raw []byte, reason string) (steward.RecordRef, error) {
+	const op steward.Op = "pipeline.RecordDeadLetter"
+	r := &steward.Record{ID: steward.NewID(), Kind: steward.RecordDeadLetter}
+	r.IdempotencyKey = "dead:" + string(ch) + ":" + r.ID
+	meta := &steward.RecordMeta{Channel: string(ch), Type: "dead_letter"}
+	content := &steward.Content{Details: map[string]any{"reason": reason, "raw": string(raw)}}
+	if err := p.seal(ctx, r, meta, content); err != nil {
+		return steward.RecordRef{}, steward.E(op, err)
+	}
+	res, err := p.Log.Append(ctx, r)
+	if err != nil {
+		return steward.RecordRef{}, steward.E(op, err)
+	}
+	return res[0].Ref, nil
+}
+
 // IssueToken issues an API token on behalf of actor and audits it. If the
 // audit record cannot be made durable, the token is revoked at once, so no
 // usable token ever exists unaudited. Errors are those of

@@ -32,6 +32,10 @@ type Connector struct {
 	Gap func(ctx context.Context, from, to time.Time, reason string) error
 	// OnState, if set, sees every change of the stream's state.
 	OnState func(State)
+	// DeadLetter, if set, keeps an event that cannot be decoded or mapped,
+	// with the reason; it must return only once the event is durably kept.
+	// Without it such events are logged and skipped.
+	DeadLetter func(ctx context.Context, raw []byte, reason string) error
 
 	events *Events
 	ctx    context.Context
@@ -91,10 +95,7 @@ func (c *Connector) handle(e Event) error {
 	}
 	n, err := DecodeNotification(e.Data)
 	if err != nil {
-		// A dead-letter table for such envelopes comes with the consent
-		// work; until then the reason is logged (never the content).
-		c.logger().Error("signal: malformed envelope skipped", "err", err, "bytes", len(e.Data))
-		return nil
+		return c.deadLetter(e.Data, err)
 	}
 	if n.Exception != nil {
 		c.logger().Warn("signal: daemon reported an envelope it could not process",
@@ -102,8 +103,7 @@ func (c *Connector) handle(e Event) error {
 	}
 	items, err := n.Items(n.Account)
 	if err != nil {
-		c.logger().Error("signal: envelope not mapped", "account", n.Account, "err", err)
-		return nil
+		return c.deadLetter(e.Data, err)
 	}
 	for i := range items {
 		c.fetchAttachments(&items[i])
@@ -112,6 +112,17 @@ func (c *Connector) handle(e Event) error {
 		}
 	}
 	return nil
+}
+
+// deadLetter keeps an event that cannot be captured as items. Its error
+// (the event could not even be kept) makes the stream retry the event.
+// Only the reason and size are logged, never the content.
+func (c *Connector) deadLetter(raw []byte, cause error) error {
+	c.logger().Error("signal: envelope not understood; kept as a dead letter", "err", cause, "bytes", len(raw))
+	if c.DeadLetter == nil {
+		return nil
+	}
+	return c.DeadLetter(c.ctx, raw, steward.PublicMessage(cause))
 }
 
 // fetchAttachments fills each attachment's bytes, checking the size the

@@ -121,3 +121,40 @@ func TestConnectorRecordsMissingAttachment(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectorDeadLetter: an event that does not decode is kept, with its
+// reason, through DeadLetter, and never reaches Capture.
+func TestConnectorDeadLetter(t *testing.T) {
+	d := &connectorDaemon{event: []byte(`{"jsonrpc":"2.0","method":"receive","params":{"account":"+4930123456"}}`)}
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type letter struct {
+		raw    string
+		reason string
+	}
+	got := make(chan letter, 1)
+	c := &Connector{Client: &Client{BaseURL: srv.URL},
+		Capture: func(context.Context, *steward.Item) error {
+			t.Error("a malformed event reached Capture")
+			return nil
+		},
+		DeadLetter: func(_ context.Context, raw []byte, reason string) error {
+			select {
+			case got <- letter{string(raw), reason}:
+			default:
+			}
+			cancel()
+			return nil
+		}}
+	go c.Run(ctx)
+	select {
+	case l := <-got:
+		if l.raw != string(d.event) || !strings.Contains(l.reason, "envelope") {
+			t.Fatalf("dead letter %+v", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no dead letter")
+	}
+}

@@ -17,12 +17,13 @@ const (
 	RecordPolicy     RecordKind = "policy"      // a policy decision about another record
 	RecordAudit      RecordKind = "audit"       // an administrative action or a content read
 	RecordCaptureGap RecordKind = "capture_gap" // a period in which a source was not captured
+	RecordDeadLetter RecordKind = "dead_letter" // source input that could not be understood, kept sealed for inspection
 )
 
 // ValidRecordKind reports whether k is a kind this version knows.
 func ValidRecordKind(k RecordKind) bool {
 	switch k {
-	case RecordMessage, RecordEvent, RecordAttachment, RecordConsent, RecordPolicy, RecordAudit, RecordCaptureGap:
+	case RecordMessage, RecordEvent, RecordAttachment, RecordConsent, RecordPolicy, RecordAudit, RecordCaptureGap, RecordDeadLetter:
 		return true
 	}
 	return false
