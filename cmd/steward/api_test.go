@@ -29,7 +29,8 @@ func newTestAPI(t *testing.T) (*app, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &httpapi.Server{Store: a.db, Log: a.log, Pipeline: a.pipeline, Opener: a.envelope, Blobs: a.blobs, Logger: logger}
+	api := &httpapi.Server{Store: a.db, Log: a.log, Pipeline: a.pipeline, Opener: a.envelope, Blobs: a.blobs, Logger: logger,
+		DirectoryChanged: a.directory.Invalidate}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return a, srv
@@ -236,5 +237,64 @@ func TestReplayWithAttachments(t *testing.T) {
 	again = httpapi.CaptureResponse{}
 	if code := call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &again); code != 200 || !reflect.DeepEqual(again, first) {
 		t.Fatalf("replay without attachments: %d %+v, want 200 %+v", code, again, first)
+	}
+}
+
+// TestEmployeesAndIdentities: an admin creates an employee and gives them a
+// Signal work identity; captures from that address are attributed to the
+// employee from the next capture on, though the address was looked up (and
+// found unknown) just before.
+func TestEmployeesAndIdentities(t *testing.T) {
+	a, srv := newTestAPI(t)
+	admin := issue(t, a, "admin", 0, steward.ScopeAdmin)
+	tok := issue(t, a, "cap", 0, steward.ScopeCapture, steward.ScopeRead)
+	var e steward.Employee
+	body := map[string]any{"user_name": "sam.okafor@agency.example.gov", "display_name": "Sam Okafor", "department": "Procurement"}
+	if code := call(t, "POST", srv.URL+"/api/v1/employees", admin, body, &e); code != 201 || e.ID == "" || !e.Active {
+		t.Fatalf("create: %d %+v", code, e)
+	}
+	if code := call(t, "POST", srv.URL+"/api/v1/employees", admin, body, nil); code != 409 {
+		t.Fatalf("duplicate user name: %d, want 409", code)
+	}
+	if code := call(t, "POST", srv.URL+"/api/v1/employees", admin, map[string]any{"user_name": "x"}, nil); code != 400 {
+		t.Fatalf("missing display name: %d, want 400", code)
+	}
+	const number = "+12025550104"
+	m := msg("before-identity", "hello")
+	m["channel"] = "signal"
+	m["recipients"] = []map[string]string{{"address": number}}
+	call(t, "POST", srv.URL+"/api/v1/capture", tok, m, nil) // caches "unknown address"
+
+	idURL := srv.URL + "/api/v1/employees/" + e.ID + "/identities"
+	var id steward.Identity
+	if code := call(t, "PUT", idURL, admin, map[string]any{"channel": "signal", "address": number, "mode": "governed"}, &id); code != 201 || id.Status != steward.IdentityActive {
+		t.Fatalf("put identity: %d %+v", code, id)
+	}
+	if code := call(t, "PUT", idURL, admin, map[string]any{"channel": "signal", "address": number, "mode": "linked"}, &id); code != 200 || id.Status != steward.IdentityPendingLink {
+		t.Fatalf("change mode: %d %+v", code, id)
+	}
+	if code := call(t, "PUT", idURL, admin, map[string]any{"channel": "signal", "address": number, "mode": "borrowed"}, nil); code != 400 {
+		t.Fatalf("bad mode: %d, want 400", code)
+	}
+	var other steward.Employee
+	call(t, "POST", srv.URL+"/api/v1/employees", admin, map[string]any{"user_name": "o@x", "display_name": "O"}, &other)
+	if code := call(t, "PUT", srv.URL+"/api/v1/employees/"+other.ID+"/identities", admin,
+		map[string]any{"channel": "signal", "address": number, "mode": "governed"}, nil); code != 409 {
+		t.Fatalf("someone else's address: %d, want 409", code)
+	}
+	var got httpapi.EmployeeResponse
+	if code := call(t, "GET", srv.URL+"/api/v1/employees/"+e.ID, admin, nil, &got); code != 200 || len(got.Identities) != 1 {
+		t.Fatalf("get: %d %+v", code, got)
+	}
+
+	m = msg("after-identity", "hello again")
+	m["channel"] = "signal"
+	m["recipients"] = []map[string]string{{"address": number}}
+	var c httpapi.CaptureResponse
+	call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &c)
+	var rec httpapi.RecordResponse
+	call(t, "GET", srv.URL+"/api/v1/records/"+c.RecordID, tok, nil, &rec)
+	if rec.Content == nil || len(rec.Content.Recipients) != 1 || rec.Content.Recipients[0].EmployeeID != e.ID {
+		t.Fatalf("capture not attributed to the employee: %+v", rec.Content)
 	}
 }

@@ -27,16 +27,17 @@ import (
 
 // app is every concrete part wired together. Only cmd/steward builds one.
 type app struct {
-	cfg      *Config
-	logger   *slog.Logger
-	dataDir  string
-	db       *sqlite.DB
-	blobs    *localfs.Store
-	keyring  *keys.Keyring
-	envelope *keys.Envelope
-	log      *archive.Log
-	pipeline *pipeline.Pipeline
-	verifier note.Verifier
+	cfg       *Config
+	logger    *slog.Logger
+	dataDir   string
+	db        *sqlite.DB
+	blobs     *localfs.Store
+	keyring   *keys.Keyring
+	envelope  *keys.Envelope
+	log       *archive.Log
+	pipeline  *pipeline.Pipeline
+	directory *pipeline.DirectoryResolver
+	verifier  note.Verifier
 }
 
 // Paths inside the data directory.
@@ -119,9 +120,10 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 		a.db.Close()
 		return nil, fmt.Errorf("open archive log: %w", err)
 	}
+	a.directory = &pipeline.DirectoryResolver{Identities: a.db, Contacts: a.db}
 	a.pipeline = &pipeline.Pipeline{
 		Log: a.log, Sealer: a.envelope, Blobs: a.blobs, Conversations: a.db, Index: a.db,
-		Identity: &pipeline.DirectoryResolver{Identities: a.db, Contacts: a.db},
+		Identity: a.directory,
 		Logger:   logger,
 	}
 	return a, nil

@@ -55,7 +55,7 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	m := metrics.New(func() float64 { return float64(a.log.Size()) })
 	a.pipeline.Observer = m
 	api := &httpapi.Server{Store: a.db, Log: a.log, Pipeline: a.pipeline, Opener: a.envelope, Blobs: a.blobs,
-		Logger: logger, MaxCaptureBody: maxBody}
+		Logger: logger, MaxCaptureBody: maxBody, DirectoryChanged: a.directory.Invalidate}
 
 	ln, err := net.Listen("tcp", cfg.String("addr"))
 	if err != nil {

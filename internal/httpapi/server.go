@@ -33,6 +33,9 @@ type Server struct {
 	// MaxCaptureBody bounds a capture request, attachments included.
 	MaxCaptureBody int64
 	Now            func() time.Time
+	// DirectoryChanged, if set, is called after employees' identities
+	// change, so cached directory lookups are dropped at once.
+	DirectoryChanged func()
 }
 
 // route is one row of the authorization table.
@@ -56,6 +59,10 @@ var routes = []route{
 	{"GET /api/v1/tokens", steward.ScopeAdmin, (*Server).listTokens},
 	{"POST /api/v1/tokens", steward.ScopeAdmin, (*Server).createToken},
 	{"DELETE /api/v1/tokens/{id}", steward.ScopeAdmin, (*Server).revokeToken},
+	{"GET /api/v1/employees", steward.ScopeAdmin, (*Server).listEmployees},
+	{"POST /api/v1/employees", steward.ScopeAdmin, (*Server).createEmployee},
+	{"GET /api/v1/employees/{id}", steward.ScopeAdmin, (*Server).getEmployee},
+	{"PUT /api/v1/employees/{id}/identities", steward.ScopeAdmin, (*Server).putIdentity},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.
