@@ -22,28 +22,7 @@ var simURLRE = regexp.MustCompile(`listening on (http://\S+)`)
 // request to a scripted contact is answered ACCEPT on the event stream.
 func TestSimSignal(t *testing.T) {
 	const account, contact = "+12025550101", "+14155550123"
-	cmd := exec.Command(stewardBin, "sim", "signal", "--listen", "127.0.0.1:0",
-		"--account", account, "--contact", contact+",accept,10ms,Hello back")
-	cmd.Env = cleanEnv()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	var base string
-	for sc.Scan() {
-		if m := simURLRE.FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
-			break
-		}
-	}
-	if base == "" {
-		t.Fatal("simulator printed no URL")
-	}
+	_, base := startSim(t, "127.0.0.1:0", "--account", account, "--contact", contact+",accept,10ms,Hello back")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	client := &sigcli.Client{BaseURL: base}
@@ -87,25 +66,7 @@ func TestSimSignal(t *testing.T) {
 // receipts are captured into the archive, which then verifies.
 func TestSignalCapture(t *testing.T) {
 	const account, contact = "+12025550101", "+14155550123"
-	sim := exec.Command(stewardBin, "sim", "signal", "--listen", "127.0.0.1:0",
-		"--account", account, "--contact", contact+",accept,10ms,Hello back")
-	sim.Env = cleanEnv()
-	out, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Process.Kill(); sim.Wait() })
-	sc := bufio.NewScanner(out)
-	var simURL string
-	for sc.Scan() {
-		if m := simURLRE.FindStringSubmatch(sc.Text()); m != nil {
-			simURL = m[1]
-			break
-		}
-	}
+	_, simURL := startSim(t, "127.0.0.1:0", "--account", account, "--contact", contact+",accept,10ms,Hello back")
 	data := t.TempDir()
 	s := startServer(t, "serve", data, "--signal-cli-url", simURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
