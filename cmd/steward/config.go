@@ -46,9 +46,21 @@ var settings = []setting{
 	{name: "log-format", def: "text", help: "text or json (written to stderr)"},
 	{name: "signal-cli-url", help: "base URL of a signal-cli daemon (multi-account, --http) to capture from, e.g. http://127.0.0.1:8081; demo starts a simulator when unset"},
 	{name: "demo-interval", def: "2s", help: "demo: time between simulated messages"},
+	{name: "consent-text", def: defaultConsentText, help: "the recording notice sent to a new outside contact; a changed text becomes a new version"},
+	{name: "consent-version", help: "name of the consent text's version (default sha256-<first 12 hex digits of the text>)"},
+	{name: "consent-expiry", def: "168h", help: "how long a consent request waits for a reply before the contact expires"},
+	{name: "consent-reconsent", def: "true", help: "ask active contacts again, on their next message, when the consent text changed"},
+	{name: "consent-keywords", help: "JSON object of reply keywords per language, e.g. {\"en\":{\"accept\":[\"YES\"],\"decline\":[\"NO\"],\"stop\":[\"STOP\"]}}; default English, Spanish and French"},
+	{name: "secure-cookies", def: "false", help: "mark the inbox sign-in cookie Secure; set true whenever users reach Steward over HTTPS"},
 	{name: "public-key", help: "verify: the checkpoint verifier key (vkey text or a file holding it); default DATA/keys/log.pub"},
 	{name: "checkpoint", help: "verify: a signed checkpoint saved earlier that the archive must still be consistent with"},
 }
+
+// defaultConsentText is the recording notice used until an administrator
+// sets the organization's own.
+const defaultConsentText = "This number belongs to a government employee. To meet federal records law, " +
+	"this conversation will be recorded and kept by the agency, and may be released under FOIA. " +
+	"Reply ACCEPT to continue or DECLINE to opt out. You can reply STOP at any time."
 
 // Config is the resolved configuration of one command.
 type Config struct {
@@ -125,7 +137,7 @@ func parseConfig(fs *flag.FlagSet, ptrs map[string]*string, args []string, names
 		s := settingByName(n)
 		v := s.def
 		if fv, ok := file[n]; ok {
-			v = fmt.Sprint(fv)
+			v = fileValue(fv)
 		}
 		if ev, ok := os.LookupEnv(s.env()); ok {
 			v = ev
@@ -136,6 +148,20 @@ func parseConfig(fs *flag.FlagSet, ptrs map[string]*string, args []string, names
 		c.values[n] = v
 	}
 	return c, nil
+}
+
+// fileValue turns a config-file value into the setting's text: strings as
+// they are, numbers and booleans printed, objects and lists as JSON (for
+// structured settings such as consent-keywords).
+func fileValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64, bool:
+		return fmt.Sprint(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func known(k string) bool {

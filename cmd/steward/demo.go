@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/sim/signalsim"
@@ -32,6 +33,8 @@ type demoRun struct {
 	// configured one, or an in-process simulator the demo starts.
 	signalURL string
 	signal    *signal.Client
+	sim       *signalsim.Server // nil when a real daemon is configured
+	svc       *services
 }
 
 type seedPerson struct {
@@ -74,23 +77,20 @@ var seedContacts = []seedContact{
 	}},
 }
 
-// start seeds, creates tokens, prints how to use the demo and starts traffic.
-func (d *demoRun) start(ctx context.Context) error {
-	if err := d.seed(ctx); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	now := time.Now()
-	// Token names are unique; two demo starts can share a second.
-	stamp := now.Format("20060102-150405") + "-" + strconv.FormatUint(rand.Uint64()%1e6, 10)
-	admin, _, err := d.app.pipeline.IssueToken(ctx, d.app.db, "demo", "demo-admin-"+stamp,
-		[]steward.Scope{steward.ScopeAdmin, steward.ScopeRead, steward.ScopeCapture}, 7*24*time.Hour, now)
-	if err != nil {
-		return err
-	}
-	if d.token, _, err = d.app.pipeline.IssueToken(ctx, d.app.db, "demo", "demo-traffic-"+stamp,
-		[]steward.Scope{steward.ScopeCapture}, 7*24*time.Hour, now); err != nil {
-		return err
-	}
+// Newcomers the demo scripts in the simulator: one to add from the inbox
+// (accepts), one who declines, and one who writes first from a number no
+// one has added (their message is held until they accept).
+var (
+	demoNewContact      = seedPerson{name: "Taylor Brooks (Springfield Gazette)", number: "+12025550199"}
+	demoDecliner        = seedPerson{name: "Morgan Diaz", number: "+12025550188"}
+	demoUnknown         = seedPerson{name: "Casey Nguyen (Tribune)", number: "+13015550142"}
+	demoInboxEmployee   = 1 // Marcus Ortega, Press Secretary
+	demoUnknownFirstMsg = "Hi Marcus, Casey Nguyen from the Tribune. Could we talk about the grant program?"
+)
+
+// prepare starts the simulated signal-cli daemon unless one is
+// configured, so the services can be wired to it.
+func (d *demoRun) prepare(ctx context.Context) error {
 	interval, err := d.app.cfg.Duration("demo-interval")
 	if err != nil {
 		return err
@@ -101,6 +101,40 @@ func (d *demoRun) start(ctx context.Context) error {
 		}
 	}
 	d.signal = &signal.Client{BaseURL: d.signalURL}
+	return nil
+}
+
+// start seeds, creates tokens, prints how to use the demo and starts traffic.
+func (d *demoRun) start(ctx context.Context, svc *services) error {
+	d.svc = svc
+	if err := d.seed(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	now := time.Now()
+	// Token names are unique; two demo starts can share a second.
+	stamp := now.Format("20060102-150405") + "-" + strconv.FormatUint(rand.Uint64()%1e6, 10)
+	admin, _, err := d.app.pipeline.IssueToken(ctx, d.app.db, "demo", steward.TokenSpec{Name: "demo-admin-" + stamp,
+		Scopes: []steward.Scope{steward.ScopeAdmin, steward.ScopeRead, steward.ScopeCapture}, TTL: 7 * 24 * time.Hour}, now)
+	if err != nil {
+		return err
+	}
+	if d.token, _, err = d.app.pipeline.IssueToken(ctx, d.app.db, "demo", steward.TokenSpec{Name: "demo-traffic-" + stamp,
+		Scopes: []steward.Scope{steward.ScopeCapture}, TTL: 7 * 24 * time.Hour}, now); err != nil {
+		return err
+	}
+	emp, err := d.app.db.EmployeeByUserName(ctx, seedEmployees[demoInboxEmployee].user)
+	if err != nil {
+		return err
+	}
+	inbox, _, err := d.app.pipeline.IssueToken(ctx, d.app.db, "demo", steward.TokenSpec{Name: "demo-inbox-" + stamp,
+		Scopes: []steward.Scope{steward.ScopeInbox}, EmployeeID: emp.ID, TTL: 7 * 24 * time.Hour}, now)
+	if err != nil {
+		return err
+	}
+	interval, err := d.app.cfg.Duration("demo-interval")
+	if err != nil {
+		return err
+	}
 	// Capture one exchange right away so the printed examples point at a real record.
 	first, err := d.post(ctx, d.message(0, 0, time.Now()))
 	if err != nil {
@@ -109,27 +143,51 @@ func (d *demoRun) start(ctx context.Context) error {
 	fmt.Fprintf(d.out, `
 Steward demo is running. Press Ctrl-C to stop.
 
+  Inbox        %[1]s/inbox/login#token=%[10]s
+               (signed in as %[11]s; the token stays in the URL fragment, never sent to the server)
   URL          %[1]s
   Admin token  %[2]s
   Data         %[3]s
   Metrics      http://%[5]s/metrics (loopback only)
   signal-cli   %[9]s (the connector captures everything it receives)
 
+In the inbox, add %[12]s at %[13]s: they get the recording notice, accept it,
+and then you can chat (attachments too). %[14]s at %[15]s will decline. In a
+few seconds %[16]s, a number nobody added, writes to %[11]s: their message is
+held until they accept the notice sent to them automatically.
+
 Simulated Signal traffic between %[6]d employees and %[7]d outside contacts is
-being captured through the capture API every %[8]s.
+captured every %[8]s.
 
 Try:
   export TOKEN=%[2]s
-  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/checkpoint
+  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/capture-health
   curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s
   curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s/proof
-  curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -X POST %[1]s/api/v1/capture \
-    -d '{"channel":"api","channel_message_id":"hello-1","direction":"inbound","sender":{"address":"+15550100"},"recipients":[{"address":"+12025550101"}],"body":"hello"}'
   steward verify --data %[3]s
 
-`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval, d.signalURL)
+`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval,
+		d.signalURL, inbox, emp.DisplayName, demoNewContact.name, demoNewContact.number, demoDecliner.name, demoDecliner.number, demoUnknown.name)
+	if d.sim != nil {
+		go d.unknownWrites(ctx, emp, 3*interval)
+	}
 	go d.traffic(ctx, interval)
 	return nil
+}
+
+// unknownWrites has a number no one added write to the inbox employee.
+func (d *demoRun) unknownWrites(ctx context.Context, emp *steward.Employee, after time.Duration) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(after):
+	}
+	if _, err := d.app.db.ContactByAddress(ctx, emp.ID, "signal", demoUnknown.number); err == nil {
+		return // an earlier run already met them
+	}
+	if err := d.sim.ContactWrites(demoUnknown.number, seedEmployees[demoInboxEmployee].number, demoUnknownFirstMsg); err != nil {
+		d.logger.Warn("demo: unknown contact", "err", err)
+	}
 }
 
 // seed creates the demo organization once; later runs find it in place.
@@ -151,11 +209,19 @@ func (d *demoRun) seed(ctx context.Context) error {
 		}
 		ids[i] = e.ID
 	}
+	text, err := db.CurrentConsentText(ctx)
+	if err != nil {
+		return err
+	}
+	// The scripted contacts consented before the demo began; a real
+	// installation gets there through the consent request.
 	for _, c := range seedContacts {
 		_, err := db.ContactByAddress(ctx, ids[c.employee], "signal", c.number)
 		if steward.Is(steward.NotFound, err) {
+			at := time.Now().UTC()
 			err = db.CreateContact(ctx, &steward.Contact{EmployeeID: ids[c.employee], Channel: "signal", Address: c.number,
-				DisplayName: c.name, ConsentState: steward.ConsentActive, ConsentVersion: "demo-v1"})
+				DisplayName: c.name, ConsentState: steward.ConsentActive, ConsentVersion: text.Version,
+				RequestedAt: &at, ConsentChangedAt: &at, ConsentReason: "Accepted before the demo began"})
 		}
 		if err != nil {
 			return err
@@ -219,6 +285,16 @@ func (d *demoRun) startSimulator(ctx context.Context, interval time.Duration) (s
 		sim.AddContact(signalsim.Contact{Number: c.number, Name: c.name, Consent: signalsim.ConsentAccept,
 			Replies: replies, ReplyDelay: interval / 2})
 	}
+	sim.AddContact(signalsim.Contact{Number: demoNewContact.number, Name: demoNewContact.name, Consent: signalsim.ConsentAccept,
+		ReplyDelay: interval, Replies: []string{
+			"Thanks for adding me. Is the 3pm briefing still on?",
+			"Great. I'll send our questions in advance.",
+			"Here is the list, see attached.",
+		}})
+	sim.AddContact(signalsim.Contact{Number: demoDecliner.number, Name: demoDecliner.name, Consent: signalsim.ConsentDecline,
+		ReplyDelay: interval})
+	sim.AddContact(signalsim.Contact{Number: demoUnknown.number, Name: demoUnknown.name, Consent: signalsim.ConsentAccept,
+		ReplyDelay: interval, Replies: []string{"Thanks. Tuesday at 10 works for me."}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -230,31 +306,32 @@ func (d *demoRun) startSimulator(ctx context.Context, interval time.Duration) (s
 		sim.Close()
 		srv.Close()
 	}()
+	d.sim = sim
 	return "http://" + ln.Addr().String(), nil
 }
 
-// sendSignal sends line `line` of contact c's script from the employee's
-// work number through signal-cli, capturing it first as Steward's send path
-// will: archived, then sent. The contact's reply and receipts come back
-// through the connector.
+// sendSignal sends line `line` of contact c's script from the employee
+// through Steward's own send path: captured, then queued to signal-cli.
+// The contact's reply and receipts come back through the connector.
 func (d *demoRun) sendSignal(ctx context.Context, c, line int) {
 	sc := seedContacts[c]
-	emp := seedEmployees[sc.employee]
+	emp, err := d.app.db.EmployeeByUserName(ctx, seedEmployees[sc.employee].user)
+	if err != nil {
+		return
+	}
+	contact, err := d.app.db.ContactByAddress(ctx, emp.ID, "signal", sc.number)
+	if err != nil {
+		return
+	}
 	if line = line | 1; line >= len(sc.lines) { // odd lines are the employee's
 		line = 1
 	}
-	res, err := d.signal.Send(ctx, emp.number, signal.SendParams{Recipients: []string{sc.number}, Message: sc.lines[line]})
-	if err != nil {
-		if ctx.Err() == nil {
-			d.logger.Warn("demo signal send", "err", err)
-		}
-		return
+	conv, err := d.svc.chat.ConversationWith(ctx, emp.ID, contact.ID)
+	if err == nil {
+		_, err = d.svc.chat.Send(ctx, emp.ID, conv.ID, chat.SendRequest{Body: sc.lines[line]})
 	}
-	sent := time.UnixMilli(res.Timestamp)
-	req := d.message(c, line, sent)
-	req.ChannelMessageID = emp.number + ":" + emp.number + ":" + strconv.FormatInt(res.Timestamp, 10)
-	if _, err := d.post(ctx, req); err != nil && ctx.Err() == nil {
-		d.logger.Warn("demo signal capture", "err", err)
+	if err != nil && ctx.Err() == nil {
+		d.logger.Warn("demo signal send", "err", err)
 	}
 }
 

@@ -8,17 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/metrics"
-	"github.com/steward-gov/steward/internal/pipeline"
-	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
+	"github.com/steward-gov/steward/internal/web"
 )
 
 var serveSettings = []string{"data", "addr", "metrics-addr", "signal-cli-url", "kek-file", "kek", "log-key-file", "log-key",
-	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format"}
+	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format",
+	"consent-text", "consent-version", "consent-expiry", "consent-reconsent", "consent-keywords", "secure-cookies"}
 
 // serveCmd runs `steward serve` and, with demo set, `steward demo`.
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) error {
@@ -54,14 +55,39 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 
 	m := metrics.New(func() float64 { return float64(a.log.Size()) })
 	a.pipeline.Observer = m
+	secure, err := strconv.ParseBool(cfg.String("secure-cookies"))
+	if err != nil {
+		return fmt.Errorf("secure-cookies: %q is not true or false", cfg.String("secure-cookies"))
+	}
+
+	// The demo's simulated signal-cli daemon must be up before the
+	// services are wired to it.
+	signalURL := cfg.String("signal-cli-url")
+	var d *demoRun
+	if demo {
+		d = &demoRun{app: a, out: stdout, logger: logger, signalURL: signalURL}
+		if err := d.prepare(ctx); err != nil {
+			return err
+		}
+		signalURL = d.signalURL
+	}
+	svc, err := wireServices(ctx, a, signalURL, m, logger)
+	if err != nil {
+		return err
+	}
 	api := &httpapi.Server{Store: a.db, Log: a.log, Pipeline: a.pipeline, Opener: a.envelope, Blobs: a.blobs,
 		Logger: logger, MaxCaptureBody: maxBody, DirectoryChanged: a.directory.Invalidate}
+	svc.apiExtras(api)
+	inbox := &web.Server{Backend: svc.chat, Logger: logger, Secure: secure, MaxUpload: maxBody,
+		Authenticate: func(ctx context.Context, secret string) (*steward.Token, error) {
+			return steward.Authenticate(ctx, a.db, secret, time.Now())
+		}}
 
 	ln, err := net.Listen("tcp", cfg.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.String("addr"), err)
 	}
-	srv := newHTTPServer(api.Handler(), logger)
+	srv := newHTTPServer(rootHandler(api.Handler(), inbox.Handler()), logger)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -85,16 +111,12 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		"log_origin", a.log.Origin(), "log_size", a.log.Size())
 
 	fmt.Fprintf(stdout, "Steward %s listening on %s\n", version, base)
-	signalURL := cfg.String("signal-cli-url")
+	svc.run(ctx, logger)
 	if demo {
-		d := &demoRun{app: a, base: base, out: stdout, logger: logger, signalURL: signalURL}
-		if err := d.start(ctx); err != nil && ctx.Err() == nil {
+		d.base = base
+		if err := d.start(ctx, svc); err != nil && ctx.Err() == nil {
 			return err
 		}
-		signalURL = d.signalURL
-	}
-	if signalURL != "" {
-		go runSignal(ctx, a, signalURL, m, logger)
 	}
 
 	select {
@@ -105,6 +127,7 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		}
 	}
 	logger.Info("shutting down")
+	svc.chat.Hub.Close() // live streams end, so Shutdown need not wait for them
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
@@ -114,33 +137,16 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	return err
 }
 
-// runSignal captures everything the signal-cli daemon at url receives,
-// through the pipeline, until ctx ends.
-func runSignal(ctx context.Context, a *app, url string, m *metrics.Metrics, logger *slog.Logger) {
-	m.SetConnected("signal", false)
-	c := &signal.Connector{
-		Client: &signal.Client{BaseURL: url},
-		Logger: logger,
-		Capture: func(ctx context.Context, it *steward.Item) error {
-			_, err := a.pipeline.Capture(ctx, it)
-			return err
-		},
-		// Every outage of the event stream becomes a capture-gap record.
-		Gap: func(ctx context.Context, from, to time.Time, reason string) error {
-			logger.Warn("signal-cli event stream was down; recording a capture gap", "from", from, "to", to)
-			_, err := a.pipeline.RecordGap(ctx, pipeline.Gap{Channel: signal.ChannelSignal, From: from, To: to, Reason: reason})
-			return err
-		},
-		OnState: func(s signal.State) { m.SetConnected("signal", s.Connected) },
-		DeadLetter: func(ctx context.Context, raw []byte, reason string) error {
-			_, err := a.pipeline.RecordDeadLetter(ctx, signal.ChannelSignal, raw, reason)
-			return err
-		},
-	}
-	logger.Info("capturing from signal-cli", "url", url)
-	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
-		logger.Error("signal connector stopped", "err", err)
-	}
+// rootHandler serves the inbox under /inbox/, sends the bare root there,
+// and everything else to the API (whose own table answers 404 and 405).
+func rootHandler(api, inbox http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/inbox/", inbox)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/inbox/", http.StatusSeeOther)
+	})
+	mux.Handle("/", api)
+	return mux
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {

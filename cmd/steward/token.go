@@ -33,8 +33,9 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sub, args := args[0], args[1:]
 	fs, ptrs := newFlags("token "+sub, tokenSettings...)
 	name := fs.String("name", "", "token name (create)")
-	scope := fs.String("scope", "", "comma-separated scopes: capture, read, admin (create)")
+	scope := fs.String("scope", "", "comma-separated scopes: capture, read, admin, inbox (create)")
 	ttl := fs.Duration("ttl", 0, "lifetime, e.g. 720h; 0 means no expiry (create)")
+	employee := fs.String("employee", "", "user name or id of the employee an inbox token acts for (create)")
 	id := fs.String("id", "", "token id (revoke)")
 	cfg, err := parseConfig(fs, ptrs, args, tokenSettings...)
 	if err != nil {
@@ -56,7 +57,18 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		secret, t, err := a.pipeline.IssueToken(ctx, a.db, cliActor(), *name, scopes, *ttl, now)
+		spec := steward.TokenSpec{Name: *name, Scopes: scopes, TTL: *ttl}
+		if *employee != "" {
+			e, err := a.db.EmployeeByUserName(ctx, *employee)
+			if steward.Is(steward.NotFound, err) {
+				e, err = a.db.EmployeeByID(ctx, *employee)
+			}
+			if err != nil {
+				return fmt.Errorf("employee %q: %w", *employee, err)
+			}
+			spec.EmployeeID = e.ID
+		}
+		secret, t, err := a.pipeline.IssueToken(ctx, a.db, cliActor(), spec, now)
 		if err != nil {
 			return err
 		}

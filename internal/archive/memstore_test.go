@@ -443,3 +443,17 @@ func (b *memBlobs) tamper(key string, at int) {
 	data[at] ^= 0x01
 	b.m[key] = data
 }
+
+func (s *memStore) RecordsByKind(ctx context.Context, kind steward.RecordKind, before int64, limit int) ([]*steward.Record, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*steward.Record
+	for i := len(s.recs) - 1; i >= 0 && len(out) < limit; i-- {
+		r := s.recs[i]
+		if r.Kind == kind && (before < 0 || r.LeafIndex < before) {
+			c := *r
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}

@@ -39,11 +39,7 @@ func (s *Server) authenticate(scope steward.Scope, next http.Handler) http.Handl
 			s.writeError(w, r, steward.E(op, steward.Unauthenticated, "a bearer token is required"))
 			return
 		}
-		t, err := s.Store.TokenByHash(r.Context(), steward.HashTokenSecret(strings.TrimSpace(secret)))
-		if steward.Is(steward.NotFound, err) || (err == nil && !t.Usable(s.now())) {
-			s.writeError(w, r, steward.E(op, steward.Unauthenticated, "the token is unknown, expired or revoked"))
-			return
-		}
+		t, err := steward.Authenticate(r.Context(), s.Store, secret, s.now())
 		if err != nil {
 			s.writeError(w, r, steward.E(op, err))
 			return

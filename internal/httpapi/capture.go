@@ -91,14 +91,22 @@ func DecodeCapture(r io.Reader, max int64) (*steward.Item, error) {
 		it.ReceivedAt = *req.ReceivedAt
 	}
 	for i, a := range req.Attachments {
-		data, err := base64.StdEncoding.DecodeString(a.Data)
+		att, err := a.decode(i)
 		if err != nil {
-			return nil, steward.Errorf(op, steward.Invalid, "attachments[%d].data is not standard base64", i)
+			return nil, steward.E(op, err)
 		}
-		it.Attachments = append(it.Attachments, steward.Attachment{
-			Filename: a.Filename, ContentType: a.ContentType, Size: int64(len(data)), Data: data})
+		it.Attachments = append(it.Attachments, att)
 	}
 	return it, nil
+}
+
+// decode turns the i-th inline attachment into an Attachment.
+func (a AttachmentJSON) decode(i int) (steward.Attachment, error) {
+	data, err := base64.StdEncoding.DecodeString(a.Data)
+	if err != nil {
+		return steward.Attachment{}, steward.Errorf("", steward.Invalid, "attachments[%d].data is not standard base64", i)
+	}
+	return steward.Attachment{Filename: a.Filename, ContentType: a.ContentType, Size: int64(len(data)), Data: data}, nil
 }
 
 // decodeJSON decodes exactly one JSON object from r into v, strictly:

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -36,6 +38,24 @@ type Server struct {
 	// DirectoryChanged, if set, is called after employees' identities
 	// change, so cached directory lookups are dropped at once.
 	DirectoryChanged func()
+	Chat             *chat.Service
+	Consent          *consent.Service
+	// Outbox lets an admin retry deliveries and release those waiting on
+	// an answered rate-limit challenge.
+	Outbox interface {
+		Retry(ctx context.Context, id string) error
+		SubmittedChallenge(ctx context.Context, account string) error
+	}
+	// Challengers answer a channel's rate-limit challenges (CAPTCHAs).
+	Challengers map[steward.Channel]Challenger
+	// Health reports capture health: connections, silent accounts, gaps.
+	Health func(ctx context.Context) any
+}
+
+// Challenger passes an operator's answer to a rate-limit challenge to the
+// channel. signal.Client implements it.
+type Challenger interface {
+	SubmitRateLimitChallenge(ctx context.Context, account, challenge, captcha string) error
 }
 
 // route is one row of the authorization table.
@@ -63,6 +83,28 @@ var routes = []route{
 	{"POST /api/v1/employees", steward.ScopeAdmin, (*Server).createEmployee},
 	{"GET /api/v1/employees/{id}", steward.ScopeAdmin, (*Server).getEmployee},
 	{"PUT /api/v1/employees/{id}/identities", steward.ScopeAdmin, (*Server).putIdentity},
+	{"POST /api/v1/employees/{id}/contacts", steward.ScopeAdmin, (*Server).adminAddContact},
+	{"GET /api/v1/contacts", steward.ScopeInbox, (*Server).listContacts},
+	{"POST /api/v1/contacts", steward.ScopeInbox, (*Server).addContact},
+	{"GET /api/v1/contacts/{id}/consent", steward.ScopeRead, (*Server).getConsentHistory},
+	{"GET /api/v1/consent/texts", steward.ScopeAdmin, (*Server).listConsentTexts},
+	{"PUT /api/v1/consent/text", steward.ScopeAdmin, (*Server).putConsentText},
+	{"GET /api/v1/conversations", steward.ScopeInbox, (*Server).listConversations},
+	{"POST /api/v1/conversations", steward.ScopeInbox, (*Server).createConversation},
+	{"GET /api/v1/conversations/{id}/messages", steward.ScopeInbox, (*Server).listMessages},
+	{"POST /api/v1/conversations/{id}/messages", steward.ScopeInbox, (*Server).sendMessage},
+	{"DELETE /api/v1/conversations/{id}/messages/{record}", steward.ScopeInbox, (*Server).deleteMessage},
+	{"POST /api/v1/conversations/{id}/reactions", steward.ScopeInbox, (*Server).react},
+	{"PATCH /api/v1/conversations/{id}/members", steward.ScopeInbox, (*Server).updateMembers},
+	{"GET /api/v1/attachments/{id}", steward.ScopeInbox, (*Server).getAttachment},
+	{"GET /api/v1/stream", steward.ScopeInbox, (*Server).stream},
+	{"POST /api/v1/identities/{id}/link", steward.ScopeInbox, (*Server).startLink},
+	{"GET /api/v1/identities/{id}/link", steward.ScopeInbox, (*Server).getLink},
+	{"POST /api/v1/identities/{id}/challenge", steward.ScopeAdmin, (*Server).answerChallenge},
+	{"GET /api/v1/deliveries", steward.ScopeAdmin, (*Server).listDeliveries},
+	{"POST /api/v1/deliveries/{id}/retry", steward.ScopeAdmin, (*Server).retryDelivery},
+	{"GET /api/v1/capture-health", steward.ScopeAdmin, (*Server).captureHealth},
+	{"GET /api/v1/dead-letters", steward.ScopeAdmin, (*Server).listDeadLetters},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.

@@ -14,6 +14,8 @@ type TokenRequest struct {
 	Name   string          `json:"name"`
 	Scopes []steward.Scope `json:"scopes"`
 	TTL    string          `json:"ttl,omitempty"` // Go duration, e.g. "720h"; empty = no expiry
+	// EmployeeID is whom an inbox token acts for (required with "inbox").
+	EmployeeID string `json:"employee_id,omitempty"`
 }
 
 // TokenResponse carries a new token's secret, shown this once only.
@@ -48,7 +50,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
-	secret, t, err := s.Pipeline.IssueToken(r.Context(), s.Store, actor(r.Context()), req.Name, req.Scopes, ttl, s.now())
+	if req.EmployeeID != "" {
+		if _, err := s.Store.EmployeeByID(r.Context(), req.EmployeeID); err != nil {
+			s.writeError(w, r, steward.E(op, err))
+			return
+		}
+	}
+	spec := steward.TokenSpec{Name: req.Name, Scopes: req.Scopes, EmployeeID: req.EmployeeID, TTL: ttl}
+	secret, t, err := s.Pipeline.IssueToken(r.Context(), s.Store, actor(r.Context()), spec, s.now())
 	if err != nil {
 		s.writeError(w, r, steward.E(op, err))
 		return

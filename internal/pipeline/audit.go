@@ -92,13 +92,16 @@ func (p *Pipeline) RecordDeadLetter(ctx context.Context, ch steward.Channel, raw
 // audit record cannot be made durable, the token is revoked at once, so no
 // usable token ever exists unaudited. Errors are those of
 // steward.IssueToken and Audit.
-func (p *Pipeline) IssueToken(ctx context.Context, ts steward.TokenStore, actor, name string, scopes []steward.Scope, ttl time.Duration, now time.Time) (string, *steward.Token, error) {
+func (p *Pipeline) IssueToken(ctx context.Context, ts steward.TokenStore, actor string, spec steward.TokenSpec, now time.Time) (string, *steward.Token, error) {
 	const op steward.Op = "pipeline.IssueToken"
-	secret, t, err := steward.IssueToken(ctx, ts, name, scopes, ttl, now)
+	secret, t, err := steward.IssueToken(ctx, ts, spec, now)
 	if err != nil {
 		return "", nil, steward.E(op, err)
 	}
 	details := map[string]any{"name": t.Name, "scopes": t.Scopes}
+	if t.EmployeeID != "" {
+		details["employee_id"] = t.EmployeeID
+	}
 	if t.ExpiresAt != nil {
 		details["expires_at"] = t.ExpiresAt
 	}

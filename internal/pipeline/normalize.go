@@ -46,7 +46,7 @@ func Normalize(it *steward.Item, lim Limits, now time.Time) error {
 		it.Type = steward.EventMessage
 	}
 	if !steward.ValidEventType(it.Type) {
-		return bad("type %q is not one of message, edit, delete, reaction, membership, receipt, consent", it.Type)
+		return bad("type %q is not one of message, edit, delete, reaction, membership, receipt, consent, delivery", it.Type)
 	}
 	it.Channel = steward.Channel(strings.ToLower(strings.TrimSpace(string(it.Channel))))
 	if !validToken(string(it.Channel), 32) {
@@ -102,7 +102,7 @@ func Normalize(it *steward.Item, lim Limits, now time.Time) error {
 		}
 	}
 	switch it.Type {
-	case steward.EventEdit, steward.EventDelete, steward.EventReaction, steward.EventReceipt:
+	case steward.EventEdit, steward.EventDelete, steward.EventReaction, steward.EventReceipt, steward.EventDelivery:
 		if it.Target == "" {
 			return bad("%s needs target: the channel_message_id it acts on", it.Type)
 		}

@@ -97,6 +97,8 @@ type Captured struct {
 	Ref      steward.RecordRef
 	Replayed bool
 	Hold     Hold
+	// Conversation is the conversation the item belongs to.
+	Conversation *steward.Conversation
 	// Attachments are the refs of the attachment records, in item order.
 	Attachments []steward.RecordRef
 }
@@ -186,7 +188,7 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
-	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold}
+	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold, Conversation: conv}
 	if c.Replayed {
 		// Answer with the original's attachments, whatever this copy carries.
 		if c.Attachments, err = p.originalAttachments(ctx, it.IdempotencyKey); err != nil {
@@ -267,6 +269,9 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 		kind = steward.RecordEvent
 	}
 	main := &steward.Record{ID: steward.NewID(), Kind: kind, IdempotencyKey: it.IdempotencyKey}
+	if conv != nil {
+		main.ConversationID = conv.ID
+	}
 	recs := []*steward.Record{main}
 	meta := itemMeta(it, conv, hold)
 
@@ -403,15 +408,62 @@ func (p *Pipeline) conversation(ctx context.Context, it *steward.Item) (*steward
 		sort.Strings(addrs)
 		c.Key = "direct:" + strings.Join(addrs, ",")
 	}
-	if conv, ok := p.convs.get(c.Channel, c.Key); ok {
-		return conv, nil
+	conv, ok := p.convs.get(c.Channel, c.Key)
+	if !ok {
+		var err error
+		if conv, err = p.Conversations.EnsureConversation(ctx, c); err != nil {
+			return nil, err
+		}
+		// First sight in this process: make sure the parties are members,
+		// so the conversation shows in their lists.
+		parties := append([]steward.Party{it.Sender}, it.Recipients...)
+		if err := p.addMembers(ctx, conv.ID, append(parties, it.MembersAdded...)); err != nil {
+			return nil, err
+		}
+		p.convs.put(conv)
 	}
-	conv, err := p.Conversations.EnsureConversation(ctx, c)
-	if err != nil {
-		return nil, err
+	if it.Type == steward.EventMembership {
+		if err := p.addMembers(ctx, conv.ID, it.MembersAdded); err != nil {
+			return nil, err
+		}
+		var gone []string
+		for _, m := range it.MembersRemoved {
+			gone = append(gone, m.Address)
+		}
+		if len(gone) > 0 {
+			if err := p.Conversations.RemoveMembers(ctx, conv.ID, gone); err != nil {
+				return nil, err
+			}
+		}
 	}
-	p.convs.put(conv)
 	return conv, nil
+}
+
+// addMembers adds those of ps not yet members, leaving existing members
+// (and their admin flags) as they are.
+func (p *Pipeline) addMembers(ctx context.Context, convID string, ps []steward.Party) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	have, err := p.Conversations.Members(ctx, convID)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(have))
+	for _, m := range have {
+		seen[m.Address] = true
+	}
+	var add []steward.Member
+	for _, pt := range ps {
+		if !seen[pt.Address] {
+			seen[pt.Address] = true
+			add = append(add, steward.Member{Address: pt.Address, AddedAt: p.now().UTC()})
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return p.Conversations.AddMembers(ctx, convID, add)
 }
 
 func (p *Pipeline) now() time.Time {

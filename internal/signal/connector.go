@@ -11,7 +11,7 @@ import (
 // ExtraAttachmentsMissing is the Item.Extra key listing, as []AttachmentRef,
 // attachments that could not be downloaded after every retry. They are
 // recorded, never silently dropped.
-const ExtraAttachmentsMissing = "signal_attachments_missing"
+const ExtraAttachmentsMissing = steward.ExtraAttachmentsMissing
 
 // Connector captures everything a signal-cli daemon receives, for every
 // account it holds: it follows the event stream, decodes each envelope,

@@ -21,8 +21,14 @@
 //     Attachment bytes are fetched separately by id (AttachmentRefs,
 //     Client.GetAttachment).
 //   - Client calls JSON-RPC methods over POST /api/v1/rpc: sending,
-//     reactions, remote deletes, group management, attachments, and device
-//     linking (StartLink, FinishLink), always naming the account.
+//     reactions, remote deletes, group management, attachments, rate-limit
+//     challenges, and device linking (StartLink, FinishLink), always naming
+//     the account.
+//   - Sender implements steward.ChannelSender and steward.GroupManager on
+//     Client: it maps outbound requests to send/remoteDelete/sendReaction/
+//     updateGroup, addresses captured messages by their channel ids
+//     (ParseMessageID), maps per-recipient results to steward statuses and
+//     rate limits to *steward.RateLimitError.
 //
 // Typing indicators are not records: they produce no items. Disappearing
 // message timers and view-once flags are recorded as metadata in

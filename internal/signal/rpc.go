@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -43,18 +44,36 @@ type RPCError struct {
 
 func (e *RPCError) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
 
+// response returns the command output signal-cli attached to the error,
+// if any. When a send reaches no recipient, signal-cli still writes the
+// send's result and reports it as the error's data
+// {"response":{"timestamp":…,"results":[…]}} (SignalJsonRpcCommandHandler,
+// getErrorDataNode), so the per-recipient outcomes are not lost.
+func (e *RPCError) response() (SendResult, bool) {
+	var d struct {
+		Response *SendResult `json:"response"`
+	}
+	if len(e.Data) == 0 || json.Unmarshal(e.Data, &d) != nil || d.Response == nil {
+		return SendResult{}, false
+	}
+	d.Response.mapStatuses()
+	return *d.Response, true
+}
+
 // JSON-RPC error codes: the standard ones, and those signal-cli uses for
-// its command exceptions (they mirror the CLI's exit codes).
+// its command exceptions (they mirror the CLI's exit codes; see
+// SignalJsonRpcCommandHandler).
 const (
-	codeParseError     = -32700
-	codeInvalidRequest = -32600
-	codeMethodNotFound = -32601
-	codeInvalidParams  = -32602
-	codeInternalError  = -32603
-	codeUserError      = -1
-	codeIOError        = -3
-	codeUntrustedKey   = -4
-	codeRateLimit      = -5
+	codeParseError      = -32700
+	codeInvalidRequest  = -32600
+	codeMethodNotFound  = -32601
+	codeInvalidParams   = -32602
+	codeInternalError   = -32603
+	codeUserError       = -1
+	codeIOError         = -3
+	codeUntrustedKey    = -4
+	codeRateLimit       = -5
+	codeCaptchaRejected = -6
 )
 
 func (c *Client) http() *http.Client {
@@ -85,8 +104,10 @@ type rpcResponse struct {
 // fresh numeric id and the response must echo it.
 //
 // Errors: Unavailable for network failures, HTTP 5xx, an I/O error or rate
-// limit reported by the daemon, and a 421 (the daemon's Host check);
-// Invalid for invalid params, unknown methods, user errors and HTTP 400;
+// limit reported by the daemon (a rate limit also carries a
+// *steward.RateLimitError), and a 421 (the daemon's Host check);
+// Invalid for invalid params, unknown methods, user errors, a rejected
+// CAPTCHA and HTTP 400;
 // Conflict for an untrusted identity key; TooLarge when the response
 // exceeds MaxResponse; Internal for anything that means this client or the
 // daemon is broken (415, 405, malformed responses).
@@ -156,13 +177,19 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 
 // rpcErr classifies a JSON-RPC error. Codes come first; the message is
 // consulted only for rate limits, which some signal-cli versions report
-// as a generic failure mentioning the server's 413/429.
+// as a generic failure mentioning the server's 413/429 or a
+// RateLimitException.
+//
+// A rate limit is Unavailable and carries a *steward.RateLimitError (find
+// it with steward.AsRateLimit) next to the *RPCError: see rateLimitOf.
 func rpcErr(op steward.Op, e *RPCError) error {
 	msg := strings.ToLower(e.Message)
 	switch {
 	case e.Code == codeRateLimit || strings.Contains(msg, "rate limit") || strings.Contains(msg, "ratelimit") ||
 		strings.Contains(msg, "[413]") || strings.Contains(msg, "[429]"):
-		return steward.E(op, steward.Unavailable, "rate limited by Signal; retry later", error(e))
+		return steward.E(op, steward.Unavailable, "rate limited by Signal; retry later", error(&rateLimited{rateLimitOf(e), e}))
+	case e.Code == codeCaptchaRejected:
+		return steward.E(op, steward.Invalid, "Signal rejected the CAPTCHA: solve a new one, from the same network as the daemon", error(e))
 	case e.Code == codeInvalidParams || e.Code == codeInvalidRequest || e.Code == codeParseError || e.Code == codeUserError:
 		return steward.E(op, steward.Invalid, "signal-cli rejected the request: "+e.Message, error(e))
 	case e.Code == codeMethodNotFound:
@@ -174,6 +201,43 @@ func rpcErr(op steward.Op, e *RPCError) error {
 	}
 	return steward.E(op, steward.Internal, error(e))
 }
+
+// rateLimitOf reads a rate-limit error. signal-cli answers a send whose
+// every recipient was rate limited (SendMessageResultUtils.outputResult,
+// RateLimitErrorException) with
+//
+//	{"code":-5,"message":"Failed to send message due to rate limiting",
+//	 "data":{"response":{"timestamp":…,"results":[{"recipientAddress":{…},
+//	   "type":"RATE_LIMIT_FAILURE","token":"<challenge>","retryAfterSeconds":N}]}}}
+//
+// where token is present when Signal wants proof (a CAPTCHA) before the
+// account may send again, and retryAfterSeconds when Signal said how long
+// to wait. Challenge is the first token, RetryAfter the longest wait.
+func rateLimitOf(e *RPCError) *steward.RateLimitError {
+	rl := &steward.RateLimitError{Msg: e.Message}
+	r, _ := e.response()
+	for _, x := range r.Results {
+		if rl.Challenge == "" && x.Token != "" {
+			rl.Challenge = x.Token
+		}
+		if x.RetryAfterSeconds != nil {
+			if d := time.Duration(*x.RetryAfterSeconds) * time.Second; d > rl.RetryAfter {
+				rl.RetryAfter = d
+			}
+		}
+	}
+	return rl
+}
+
+// rateLimited keeps both the steward.RateLimitError and the daemon's
+// RPCError in an error chain.
+type rateLimited struct {
+	rl  *steward.RateLimitError
+	rpc *RPCError
+}
+
+func (r *rateLimited) Error() string   { return r.rpc.Error() }
+func (r *rateLimited) Unwrap() []error { return []error{r.rl, r.rpc} }
 
 // Check reports whether the daemon is up: GET /api/v1/check must answer
 // 200. Returns Unavailable otherwise.
@@ -291,12 +355,17 @@ type Address struct {
 }
 
 // RecipientResult is one recipient's outcome. Type is signal-cli's raw
-// value; Status is its mapping, filled by the helpers.
+// value; Status is its mapping, filled by the helpers. For a
+// RATE_LIMIT_FAILURE, Token is the challenge to answer with
+// SubmitRateLimitChallenge when Signal wants proof (a CAPTCHA), and
+// RetryAfterSeconds how long Signal asked to wait, when it said.
 type RecipientResult struct {
-	RecipientAddress Address        `json:"recipientAddress"`
-	GroupID          string         `json:"groupId,omitempty"`
-	Type             string         `json:"type"`
-	Status           DeliveryStatus `json:"-"`
+	RecipientAddress  Address        `json:"recipientAddress"`
+	GroupID           string         `json:"groupId,omitempty"`
+	Type              string         `json:"type"`
+	Token             string         `json:"token,omitempty"`
+	RetryAfterSeconds *int64         `json:"retryAfterSeconds,omitempty"`
+	Status            DeliveryStatus `json:"-"`
 }
 
 // SendResult is the result of send, sendReaction and remoteDelete.
@@ -322,6 +391,25 @@ func (r *SendResult) mapStatuses() {
 	}
 }
 
+// sendCall runs a send-like method. When the daemon reports an error but
+// attached the send's result (signal-cli does when no recipient succeeded:
+// code -1, -4 or -5 with data.response), the result is returned with the
+// error, so callers can see every recipient's outcome.
+func (c *Client) sendCall(ctx context.Context, op steward.Op, method, account string, p any) (SendResult, error) {
+	var r SendResult
+	err := c.callAccount(ctx, op, method, account, p, &r)
+	if err != nil {
+		var re *RPCError
+		if errors.As(err, &re) {
+			if resp, ok := re.response(); ok {
+				r = resp
+			}
+		}
+	}
+	r.mapStatuses()
+	return r, err
+}
+
 func oneTarget(recipients []string, groupID, username string) bool {
 	n := 0
 	for _, set := range []bool{len(recipients) > 0, groupID != "", username != ""} {
@@ -333,17 +421,17 @@ func oneTarget(recipients []string, groupID, username string) bool {
 }
 
 // Send sends a message (or, with EditTimestamp, an edit) from account.
-// Per-recipient failures are not errors: inspect Results[i].Status.
-// Returns Invalid unless exactly one of Recipients, GroupID, Username is set.
+// Per-recipient failures are not errors: inspect Results[i].Status. But
+// signal-cli turns a send that reached no recipient into an error (code -1,
+// -4 for only identity failures, -5 for only rate limits); the results are
+// then returned with the error. Returns Invalid unless exactly one of
+// Recipients, GroupID, Username is set.
 func (c *Client) Send(ctx context.Context, account string, p SendParams) (SendResult, error) {
 	const op steward.Op = "signal.Send"
-	var r SendResult
 	if !oneTarget(p.Recipients, p.GroupID, p.Username) {
-		return r, steward.E(op, steward.Invalid, "send needs exactly one of recipients, group id or username")
+		return SendResult{}, steward.E(op, steward.Invalid, "send needs exactly one of recipients, group id or username")
 	}
-	err := c.callAccount(ctx, op, "send", account, p, &r)
-	r.mapStatuses()
-	return r, err
+	return c.sendCall(ctx, op, "send", account, p)
 }
 
 // ReactionParams are the params of `sendReaction`.
@@ -362,13 +450,10 @@ type ReactionParams struct {
 // TargetAuthor sent at TargetTimestamp.
 func (c *Client) SendReaction(ctx context.Context, account string, p ReactionParams) (SendResult, error) {
 	const op steward.Op = "signal.SendReaction"
-	var r SendResult
 	if !oneTarget(p.Recipients, p.GroupID, p.Username) || p.Emoji == "" || p.TargetAuthor == "" || p.TargetTimestamp == 0 {
-		return r, steward.E(op, steward.Invalid, "reaction needs one target conversation, an emoji, a target author and timestamp")
+		return SendResult{}, steward.E(op, steward.Invalid, "reaction needs one target conversation, an emoji, a target author and timestamp")
 	}
-	err := c.callAccount(ctx, op, "sendReaction", account, p, &r)
-	r.mapStatuses()
-	return r, err
+	return c.sendCall(ctx, op, "sendReaction", account, p)
 }
 
 // RemoteDeleteParams are the params of `remoteDelete`.
@@ -383,13 +468,10 @@ type RemoteDeleteParams struct {
 // TargetTimestamp. The archive keeps the original; see Items.
 func (c *Client) RemoteDelete(ctx context.Context, account string, p RemoteDeleteParams) (SendResult, error) {
 	const op steward.Op = "signal.RemoteDelete"
-	var r SendResult
 	if !oneTarget(p.Recipients, p.GroupID, p.Username) || p.TargetTimestamp == 0 {
-		return r, steward.E(op, steward.Invalid, "remote delete needs one target conversation and a target timestamp")
+		return SendResult{}, steward.E(op, steward.Invalid, "remote delete needs one target conversation and a target timestamp")
 	}
-	err := c.callAccount(ctx, op, "remoteDelete", account, p, &r)
-	r.mapStatuses()
-	return r, err
+	return c.sendCall(ctx, op, "remoteDelete", account, p)
 }
 
 // UpdateGroupParams are the params of `updateGroup`. Members adds members:
@@ -503,6 +585,25 @@ func (c *Client) GetAttachment(ctx context.Context, account, id, recipient, grou
 		return nil, steward.E(op, steward.Internal, "attachment data is not base64", err)
 	}
 	return data, nil
+}
+
+// SubmitRateLimitChallenge answers a rate-limit challenge of account: the
+// token from a proof-required failure (steward.RateLimitError.Challenge,
+// RecipientResult.Token) and the captcha an operator got by solving the
+// CAPTCHA at https://signalcaptchas.org/challenge/generate.html (the
+// "signalcaptcha://…" link; signal-cli strips the scheme). Returns Invalid
+// when either is empty or Signal rejects the captcha (code -6: outdated,
+// already used, or solved from another IP address than the daemon's).
+func (c *Client) SubmitRateLimitChallenge(ctx context.Context, account, challenge, captcha string) error {
+	const op steward.Op = "signal.SubmitRateLimitChallenge"
+	if challenge == "" || captcha == "" {
+		return steward.E(op, steward.Invalid, "challenge and captcha are required")
+	}
+	p := struct {
+		Challenge string `json:"challenge"`
+		Captcha   string `json:"captcha"`
+	}{challenge, captcha}
+	return c.callAccount(ctx, op, "submitRateLimitChallenge", account, p, nil)
 }
 
 // StartLink begins linking the daemon as a new device of an existing

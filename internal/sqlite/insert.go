@@ -11,8 +11,11 @@ import (
 // rowsPerInsert is how many rows one multi-row INSERT carries. Each
 // statement execution through database/sql and the driver has a fixed cost
 // that dwarfs the work of one small row, so rows go in groups: 64 rows of
-// 10 columns is 640 parameters, far under SQLite's limit of 32766.
+// 11 columns is 704 parameters, far under SQLite's limit of 32766.
 const rowsPerInsert = 64
+
+// recordCols is the number of columns an insert writes to records.
+const recordCols = 11
 
 // insertStmts holds the prepared multi-row INSERTs of the records and
 // record_keys tables for every power-of-two row count up to rowsPerInsert.
@@ -29,7 +32,8 @@ func (s *insertStmts) prepare(ctx context.Context, on *sql.DB) error {
 	for n := 1; n <= rowsPerInsert; n *= 2 {
 		var err error
 		if s.records[n], err = on.PrepareContext(ctx, multiInsert("records",
-			"leaf_index, id, kind, idem_key, captured_at, meta, sealed, key_id, leaf, tree_hashes", 10, n)); err != nil {
+			"leaf_index, id, kind, idem_key, conversation_id, captured_at, meta, sealed, key_id, leaf, tree_hashes",
+			recordCols, n)); err != nil {
 			return err
 		}
 		if s.keys[n], err = on.PrepareContext(ctx, multiInsert("record_keys", "leaf_index, wrapped", 2, n)); err != nil {
@@ -66,15 +70,15 @@ func chunk(n int) int {
 // transactions and the raw-insert benchmark both use it, so the benchmark
 // measures exactly what the log does minus the log's own work.
 func (s *insertStmts) insertRows(ctx context.Context, tx *sql.Tx, recs []*steward.Record) error {
-	args := make([]any, 0, rowsPerInsert*10)
+	args := make([]any, 0, rowsPerInsert*recordCols)
 	kargs := make([]any, 0, rowsPerInsert*2)
 	for len(recs) > 0 {
 		part := recs[:chunk(len(recs))]
 		recs = recs[len(part):]
 		args, kargs = args[:0], kargs[:0]
 		for _, r := range part {
-			args = append(args, r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nanos(r.CapturedAt),
-				blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
+			args = append(args, r.LeafIndex, r.ID, string(r.Kind), r.IdempotencyKey, nullString(r.ConversationID),
+				nanos(r.CapturedAt), blob(r.Meta), blob(r.Sealed), r.KeyID, blob(r.Leaf), blob(r.TreeHashes))
 			if len(r.WrappedKey) > 0 {
 				kargs = append(kargs, r.LeafIndex, r.WrappedKey)
 			}

@@ -23,7 +23,7 @@ const (
 
 	// A shredded record has no record_keys row, so the LEFT JOIN yields a
 	// NULL wrapped key, which scans as a nil slice.
-	selectRecordSQL = `SELECT r.leaf_index, r.id, r.kind, r.idem_key, r.captured_at,
+	selectRecordSQL = `SELECT r.leaf_index, r.id, r.kind, r.idem_key, r.conversation_id, r.captured_at,
 		r.meta, r.sealed, r.key_id, k.wrapped, r.leaf, r.tree_hashes
 		FROM records r LEFT JOIN record_keys k ON k.leaf_index = r.leaf_index`
 )
@@ -374,7 +374,7 @@ func (db *DB) recordPage(ctx context.Context, from int64, page []*steward.Record
 			return err
 		}
 		defer rows.Close()
-		dest := make([]driver.Value, 11)
+		dest := make([]driver.Value, recordCols+1) // and the wrapped key
 		for {
 			if err := rows.Next(dest); err == io.EOF {
 				return nil
@@ -402,13 +402,14 @@ func recordFromValues(v []driver.Value) (*steward.Record, error) {
 		ID:             c.string(v[1]),
 		Kind:           steward.RecordKind(c.string(v[2])),
 		IdempotencyKey: c.string(v[3]),
-		CapturedAt:     fromNanos(c.int64(v[4])),
-		Meta:           c.bytes(v[5]),
-		Sealed:         c.bytes(v[6]),
-		KeyID:          c.string(v[7]),
-		WrappedKey:     c.bytes(v[8]),
-		Leaf:           c.bytes(v[9]),
-		TreeHashes:     c.bytes(v[10]),
+		ConversationID: c.nullString(v[4]),
+		CapturedAt:     fromNanos(c.int64(v[5])),
+		Meta:           c.bytes(v[6]),
+		Sealed:         c.bytes(v[7]),
+		KeyID:          c.string(v[8]),
+		WrappedKey:     c.bytes(v[9]),
+		Leaf:           c.bytes(v[10]),
+		TreeHashes:     c.bytes(v[11]),
 	}
 	return r, c.err
 }
@@ -437,6 +438,14 @@ func (c *columns) string(v driver.Value) string {
 		c.bad(v, "text")
 	}
 	return s
+}
+
+// nullString reads NULL as "".
+func (c *columns) nullString(v driver.Value) string {
+	if v == nil {
+		return ""
+	}
+	return c.string(v)
 }
 
 // bytes accepts NULL too: an empty blob and a shredded key read as nil.
@@ -486,12 +495,14 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanRecord(s scanner) (*steward.Record, error) {
 	var r steward.Record
+	var conv sql.NullString
 	var captured int64
-	err := s.Scan(&r.LeafIndex, &r.ID, &r.Kind, &r.IdempotencyKey, &captured,
+	err := s.Scan(&r.LeafIndex, &r.ID, &r.Kind, &r.IdempotencyKey, &conv, &captured,
 		&r.Meta, &r.Sealed, &r.KeyID, &r.WrappedKey, &r.Leaf, &r.TreeHashes)
 	if err != nil {
 		return nil, err
 	}
+	r.ConversationID = conv.String
 	r.CapturedAt = fromNanos(captured)
 	return &r, nil
 }

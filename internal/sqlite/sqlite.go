@@ -311,6 +311,21 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// readTx runs fn in a transaction on the read pool, so that all its
+// queries see one snapshot of the database. The error is database/sql's or
+// fn's, unwrapped.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // errClosed stands in for database/sql's unexported "database is closed".
 var errClosed = errors.New("sqlite: database is closed")
 
@@ -408,7 +423,8 @@ func blob(b []byte) []byte {
 }
 
 // nullString binds "" as NULL, for optional columns with a UNIQUE
-// constraint that must admit many empty values.
+// constraint that must admit many empty values, and for those that a
+// partial index leaves out when empty.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.

@@ -10,12 +10,13 @@ import (
 	"github.com/steward-gov/steward/internal/steward"
 )
 
-const selectTokenSQL = `SELECT id, name, scopes, hash, created_at, expires_at, revoked_at,
-	last_used_at FROM tokens`
+const selectTokenSQL = `SELECT id, name, scopes, employee_id, hash, created_at, expires_at,
+	revoked_at, last_used_at FROM tokens`
 
 // CreateToken stores t, assigning ID and CreatedAt when empty. Returns
 // Invalid if Name or Hash is empty, Conflict if the name (or, against all
-// odds, the hash) is taken.
+// odds, the hash) is taken. EmployeeID is stored as given: whether it
+// names an employee, and fits the scopes, is steward.IssueToken's call.
 func (db *DB) CreateToken(ctx context.Context, t *steward.Token) error {
 	const op steward.Op = "sqlite.CreateToken"
 	if t == nil || t.Name == "" || len(t.Hash) == 0 {
@@ -32,9 +33,9 @@ func (db *DB) CreateToken(ctx context.Context, t *steward.Token) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = now()
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (id, name, scopes, hash, created_at,
-		expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, joinScopes(t.Scopes), t.Hash, nanos(t.CreatedAt),
+	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (id, name, scopes, employee_id, hash,
+		created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, joinScopes(t.Scopes), nullString(t.EmployeeID), t.Hash, nanos(t.CreatedAt),
 		nullNanos(t.ExpiresAt), nullNanos(t.RevokedAt), nullNanos(t.LastUsedAt))
 	if err != nil {
 		return dbErr(op, db.checkClosed(err), "token name already taken")
@@ -113,11 +114,13 @@ func (db *DB) TouchToken(ctx context.Context, id string, at time.Time) error {
 func scanToken(s scanner) (*steward.Token, error) {
 	var t steward.Token
 	var scopes string
+	var employee sql.NullString
 	var created int64
 	var expires, revoked, used sql.NullInt64
-	if err := s.Scan(&t.ID, &t.Name, &scopes, &t.Hash, &created, &expires, &revoked, &used); err != nil {
+	if err := s.Scan(&t.ID, &t.Name, &scopes, &employee, &t.Hash, &created, &expires, &revoked, &used); err != nil {
 		return nil, err
 	}
+	t.EmployeeID = employee.String
 	for _, s := range strings.Fields(scopes) {
 		t.Scopes = append(t.Scopes, steward.Scope(s))
 	}

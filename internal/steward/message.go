@@ -32,12 +32,13 @@ const (
 	EventMembership EventType = "membership" // members added to or removed from a group
 	EventReceipt    EventType = "receipt"    // delivered, read or viewed
 	EventConsent    EventType = "consent"    // a consent request, reply or state change
+	EventDelivery   EventType = "delivery"   // the outcome of sending Target: channel id and per-recipient status
 )
 
 // ValidEventType reports whether t is one of the known event types.
 func ValidEventType(t EventType) bool {
 	switch t {
-	case EventMessage, EventEdit, EventDelete, EventReaction, EventMembership, EventReceipt, EventConsent:
+	case EventMessage, EventEdit, EventDelete, EventReaction, EventMembership, EventReceipt, EventConsent, EventDelivery:
 		return true
 	}
 	return false
@@ -85,6 +86,11 @@ type Item struct {
 	ReceivedAt       time.Time       `json:"received_at"`
 	Extra            map[string]any  `json:"extra,omitempty"` // channel-specific fields kept verbatim
 }
+
+// ExtraAttachmentsMissing is the Item.Extra key under which a channel
+// adapter lists attachments it could not download after every retry, so
+// the record says they existed instead of silently dropping them.
+const ExtraAttachmentsMissing = "attachments_missing"
 
 // Attachment is a file carried by a message. Data is present only between
 // the source and capture; afterwards the bytes live sealed in the blob store

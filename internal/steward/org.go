@@ -73,9 +73,33 @@ type Contact struct {
 	Address        string       `json:"address"`
 	DisplayName    string       `json:"display_name,omitempty"`
 	ConsentState   ConsentState `json:"consent_state"`
-	ConsentVersion string       `json:"consent_version,omitempty"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
+	ConsentVersion string       `json:"consent_version,omitempty"` // the consent text version asked or agreed to
+	// RequestedAt is when the latest consent request was made; expiry
+	// counts from it. Nil if none was ever sent (e.g. imported contacts).
+	RequestedAt *time.Time `json:"requested_at,omitempty"`
+	// ConsentChangedAt is when ConsentState last changed.
+	ConsentChangedAt *time.Time `json:"consent_changed_at,omitempty"`
+	// ConsentReason says, for the employee, why the state is what it is:
+	// "declined by reply", "no reply within 7 days", "STOP received", …
+	ConsentReason string    `json:"consent_reason,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Member is one participant of a conversation, by channel address.
+type Member struct {
+	Address string    `json:"address"`
+	Admin   bool      `json:"admin,omitempty"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// ConversationSummary is a conversation as a participant's list shows it.
+type ConversationSummary struct {
+	Conversation
+	Members []Member `json:"members"`
+	// LastLeaf is the leaf index of the newest record in the conversation,
+	// -1 if none; lists sort by it, newest first.
+	LastLeaf int64 `json:"last_leaf"`
 }
 
 // ConversationKind distinguishes one-to-one chats from groups.
@@ -142,6 +166,19 @@ type ContactStore interface {
 	ContactByAddress(ctx context.Context, employeeID string, ch Channel, address string) (*Contact, error)
 	// ContactsByEmployee lists an employee's contacts.
 	ContactsByEmployee(ctx context.Context, employeeID string) ([]*Contact, error)
+	// ContactsByAddress lists every employee's contact at an address.
+	ContactsByAddress(ctx context.Context, ch Channel, address string) ([]*Contact, error)
+	// PendingContactsBefore lists contacts in state pending whose
+	// RequestedAt is before t, oldest first, at most limit of them; the
+	// expiry sweep uses it.
+	PendingContactsBefore(ctx context.Context, t time.Time, limit int) ([]*Contact, error)
+	// AddConsentEvent indexes an archived consent record under its
+	// contact, so a contact's consent history is found without a scan.
+	// Returns Invalid if the contact, record or action is empty, NotFound
+	// for an unknown contact, Conflict if the record is already indexed.
+	AddConsentEvent(ctx context.Context, ev *ConsentEvent) error
+	// ConsentEvents lists a contact's consent events, oldest first.
+	ConsentEvents(ctx context.Context, contactID string) ([]*ConsentEvent, error)
 }
 
 // ConversationStore keeps conversations.
@@ -151,4 +188,22 @@ type ConversationStore interface {
 	EnsureConversation(ctx context.Context, c *Conversation) (*Conversation, error)
 	// ConversationByID returns NotFound if there is none.
 	ConversationByID(ctx context.Context, id string) (*Conversation, error)
+	// AddMembers adds addresses to a conversation; ones already present
+	// keep their AddedAt but take the new Admin flag. Returns NotFound if
+	// the conversation does not exist.
+	AddMembers(ctx context.Context, conversationID string, ms []Member) error
+	// RemoveMembers removes addresses; absent ones are ignored.
+	RemoveMembers(ctx context.Context, conversationID string, addresses []string) error
+	// Members lists a conversation's members ordered by address.
+	Members(ctx context.Context, conversationID string) ([]Member, error)
+	// ConversationsOf lists the conversations on channel ch of which any
+	// of addresses is a member, newest activity first (see LastLeaf).
+	ConversationsOf(ctx context.Context, ch Channel, addresses []string) ([]*ConversationSummary, error)
+	// ConversationRecords returns up to limit records of a conversation
+	// (those whose Record.ConversationID is id) with leaf index > after,
+	// oldest first, each with its key unless shredded.
+	ConversationRecords(ctx context.Context, id string, after int64, limit int) ([]*Record, error)
+	// LastConversationRecords returns the newest limit records of a
+	// conversation, oldest first.
+	LastConversationRecords(ctx context.Context, id string, limit int) ([]*Record, error)
 }

@@ -45,6 +45,7 @@ type Record struct {
 	LeafIndex      int64      // position in the log; -1 until appended
 	Kind           RecordKind //
 	IdempotencyKey string     // channel plus the channel's id; unique across the log
+	ConversationID string     // copy of Meta's conversation_id, indexed; "" for records of no conversation
 	CapturedAt     time.Time  // when Steward committed it, UTC
 	Meta           []byte     // canonical JSON of RecordMeta, exactly as hashed into the leaf
 	Sealed         []byte     // nonce || AES-256-GCM(content) under the data key
@@ -143,6 +144,11 @@ type LogStore interface {
 	// ReadHashes returns the stored tree hashes at the given tlog storage
 	// indexes. Returns NotFound if any is missing.
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
+
+	// RecordsByKind returns up to limit records of a rare kind (dead
+	// letters, capture gaps) with leaf index below before (-1: no bound),
+	// newest first. Common kinds may be slow: they are not indexed.
+	RecordsByKind(ctx context.Context, kind RecordKind, before int64, limit int) ([]*Record, error)
 
 	// FindByIdempotencyKeys returns the committed records for whichever of
 	// keys are in the log. Sources use it to skip work for a replay; the

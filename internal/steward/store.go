@@ -11,6 +11,8 @@ type Store interface {
 	ContactStore
 	ConversationStore
 	TokenStore
+	ConsentTextStore
+	DeliveryStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error

@@ -17,10 +17,16 @@ const (
 	ScopeCapture Scope = "capture" // submit items through the capture API
 	ScopeRead    Scope = "read"    // read records, proofs and checkpoints (every read is audited)
 	ScopeAdmin   Scope = "admin"   // administer the installation
+	// ScopeInbox acts as one employee (Token.EmployeeID): their contacts,
+	// conversations and sends, and nothing else. Sign-in through the
+	// identity provider will issue the same principal.
+	ScopeInbox Scope = "inbox"
 )
 
 // ValidScope reports whether s is a known scope.
-func ValidScope(s Scope) bool { return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin }
+func ValidScope(s Scope) bool {
+	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox
+}
 
 // Token is an API bearer token. The secret itself is never stored: only its
 // SHA-256, which is enough because the secret is 256 random bits and cannot
@@ -29,6 +35,7 @@ type Token struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
 	Scopes     []Scope    `json:"scopes"`
+	EmployeeID string     `json:"employee_id,omitempty"` // whom an inbox token acts for
 	Hash       []byte     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
@@ -69,25 +76,39 @@ func HashTokenSecret(secret string) []byte {
 	return h[:]
 }
 
+// TokenSpec says what token to issue.
+type TokenSpec struct {
+	Name   string
+	Scopes []Scope
+	// EmployeeID is whom an inbox-scoped token acts for; required with
+	// ScopeInbox and refused without it.
+	EmployeeID string
+	TTL        time.Duration // 0 means no expiry
+}
+
 // IssueToken creates a token with a fresh 256-bit secret and stores only its
 // hash. The secret is returned once and cannot be recovered later.
-// Returns Invalid for an empty or over-long name, an unknown scope or a
-// negative ttl; Conflict if the name is taken. ttl 0 means no expiry.
-func IssueToken(ctx context.Context, ts TokenStore, name string, scopes []Scope, ttl time.Duration, now time.Time) (string, *Token, error) {
+// Returns Invalid for an empty or over-long name, an unknown scope, a
+// negative ttl, or an employee id given without the inbox scope (or the
+// inbox scope without one); Conflict if the name is taken.
+func IssueToken(ctx context.Context, ts TokenStore, spec TokenSpec, now time.Time) (string, *Token, error) {
 	const op Op = "steward.IssueToken"
-	name = strings.TrimSpace(name)
+	name := strings.TrimSpace(spec.Name)
 	if name == "" || len(name) > 128 {
 		return "", nil, E(op, Invalid, "token name must be 1-128 characters")
 	}
-	if len(scopes) == 0 {
-		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin)")
+	if len(spec.Scopes) == 0 {
+		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox)")
 	}
-	for _, s := range scopes {
+	for _, s := range spec.Scopes {
 		if !ValidScope(s) {
-			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read or admin)", s)
+			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin or inbox)", s)
 		}
 	}
-	if ttl < 0 {
+	if slices.Contains(spec.Scopes, ScopeInbox) != (spec.EmployeeID != "") {
+		return "", nil, E(op, Invalid, "an inbox token needs an employee, and only an inbox token may name one")
+	}
+	if spec.TTL < 0 {
 		return "", nil, E(op, Invalid, "ttl must not be negative")
 	}
 	var raw [32]byte
@@ -95,10 +116,10 @@ func IssueToken(ctx context.Context, ts TokenStore, name string, scopes []Scope,
 		return "", nil, E(op, Internal, err)
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	t := &Token{ID: NewID(), Name: name, Scopes: slices.Compact(slices.Sorted(slices.Values(scopes))),
-		Hash: HashTokenSecret(secret), CreatedAt: now.UTC()}
-	if ttl > 0 {
-		exp := now.Add(ttl).UTC()
+	t := &Token{ID: NewID(), Name: name, Scopes: slices.Compact(slices.Sorted(slices.Values(spec.Scopes))),
+		EmployeeID: spec.EmployeeID, Hash: HashTokenSecret(secret), CreatedAt: now.UTC()}
+	if spec.TTL > 0 {
+		exp := now.Add(spec.TTL).UTC()
 		t.ExpiresAt = &exp
 	}
 	if err := ts.CreateToken(ctx, t); err != nil {
@@ -122,4 +143,24 @@ func ParseScopes(s string) ([]Scope, error) {
 		out = append(out, Scope(f))
 	}
 	return out, nil
+}
+
+// Authenticate returns the usable token whose secret this is. Every front
+// end (API bearer tokens, the inbox's sign-in cookie) checks secrets here
+// and only here. Returns Unauthenticated for an unknown, expired or
+// revoked token; Unavailable if the store cannot answer.
+func Authenticate(ctx context.Context, ts TokenStore, secret string, now time.Time) (*Token, error) {
+	const op Op = "steward.Authenticate"
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		return nil, E(op, Unauthenticated, "a token is required")
+	}
+	t, err := ts.TokenByHash(ctx, HashTokenSecret(secret))
+	if Is(NotFound, err) || (err == nil && !t.Usable(now)) {
+		return nil, E(op, Unauthenticated, "the token is unknown, expired or revoked")
+	}
+	if err != nil {
+		return nil, E(op, err)
+	}
+	return t, nil
 }

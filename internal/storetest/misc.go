@@ -106,6 +106,25 @@ func testTokens(t *testing.T, open func(t *testing.T) steward.Store) {
 		t.Fatalf("revoked token still usable")
 	}
 	wantKind(t, "RevokeToken unknown", s.RevokeToken(ctx, steward.NewID(), revoked), steward.NotFound)
+
+	// An inbox token names the employee it acts for; others name none.
+	emp := newEmployee(t, s, "inbox")
+	inbox := &steward.Token{Name: "inbox", Scopes: []steward.Scope{steward.ScopeInbox}, EmployeeID: emp.ID,
+		Hash: hash("inbox-secret"), CreatedAt: created.Add(3 * time.Hour)}
+	must(t, "CreateToken inbox", s.CreateToken(ctx, inbox))
+	got, err = s.TokenByHash(ctx, inbox.Hash)
+	must(t, "TokenByHash inbox", err)
+	same(t, "inbox token", normToken(got), normToken(inbox))
+	list, err = s.Tokens(ctx)
+	must(t, "Tokens", err)
+	if len(list) != 4 || list[0].EmployeeID != emp.ID {
+		t.Fatalf("Tokens = %+v, want the inbox token first, with employee %s", list, emp.ID)
+	}
+	for _, tk := range list[1:] {
+		if tk.EmployeeID != "" {
+			t.Fatalf("token %s has employee %q, want none", tk.Name, tk.EmployeeID)
+		}
+	}
 }
 
 // testLifecycle checks Ping, and that a closed store says Unavailable.

@@ -302,6 +302,7 @@ func normIdentity(id *steward.Identity) steward.Identity {
 func normContact(ct *steward.Contact) steward.Contact {
 	c := *ct
 	c.CreatedAt, c.UpdatedAt = ts(c.CreatedAt), ts(c.UpdatedAt)
+	c.RequestedAt, c.ConsentChangedAt = tsp(c.RequestedAt), tsp(c.ConsentChangedAt)
 	return c
 }
 

@@ -45,13 +45,23 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, open) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("RecordConversation", func(t *testing.T) { testRecordConversation(t, open) })
+	t.Run("ConversationMembers", func(t *testing.T) { testConversationMembers(t, open) })
+	t.Run("ConversationsOf", func(t *testing.T) { testConversationsOf(t, open) })
+	t.Run("ConversationRecords", func(t *testing.T) { testConversationRecords(t, open) })
+	t.Run("ContactConsent", func(t *testing.T) { testContactConsent(t, open) })
+	t.Run("PendingContacts", func(t *testing.T) { testPendingContacts(t, open) })
+	t.Run("ConsentEvents", func(t *testing.T) { testConsentEvents(t, open) })
+	t.Run("ConsentTexts", func(t *testing.T) { testConsentTexts(t, open) })
+	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, open) })
 }
 
 // NewRecord returns a record ready to append but for LeafIndex (-1) and
 // TreeHashes (nil): a message with a fresh ID, the given idempotency key,
-// about 600 bytes of metadata and sealed content, and a wrapped key. The
-// capture time has a nanosecond part, to catch stores that round it.
+// the conversation "conv-"+key (in Meta and ConversationID alike), about
+// 600 bytes of metadata and sealed content, and a wrapped key. The capture
+// time has a nanosecond part, to catch stores that round it.
 func NewRecord(tb testing.TB, key string) *steward.Record {
 	tb.Helper()
 	id := steward.NewID()
@@ -75,6 +85,7 @@ func NewRecord(tb testing.TB, key string) *steward.Record {
 		LeafIndex:      -1,
 		Kind:           steward.RecordMessage,
 		IdempotencyKey: key,
+		ConversationID: "conv-" + key,
 		CapturedAt:     time.Now().UTC().Truncate(time.Second).Add(123456789 * time.Nanosecond),
 		Meta:           meta,
 		Sealed:         randomBytes(600 - len(meta)),

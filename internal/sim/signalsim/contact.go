@@ -8,9 +8,16 @@ import (
 
 // Consent answers a contact gives to the first message it receives.
 const (
-	ConsentAccept  = "accept"  // replies "ACCEPT"
-	ConsentDecline = "decline" // replies "DECLINE"
+	ConsentAccept  = "accept"  // replies Contact.AcceptWord
+	ConsentDecline = "decline" // replies Contact.DeclineWord
 	ConsentIgnore  = "ignore"  // never answers
+)
+
+// Default consent words of a Contact.
+const (
+	DefaultAcceptWord  = "ACCEPT"
+	DefaultDeclineWord = "DECLINE"
+	DefaultStopWord    = "STOP"
 )
 
 // Contact is a scripted outside party (a customer, a supplier) the
@@ -19,11 +26,12 @@ const (
 // When an account sends it a direct message, the contact, after
 // ReplyDelay, acknowledges the message with a delivery receipt and (unless
 // it ignores the conversation) a read receipt. The first message of each
-// account is taken as Steward's consent request and answered "ACCEPT" or
-// "DECLINE" according to Consent (empty means accept), or not at all for
-// "ignore". A contact that accepted then answers each later message with
-// its next line of Replies, until they run out. On its k-th scripted reply
-// (k from 1) the contact also, deterministically:
+// account is taken as Steward's consent request and answered AcceptWord or
+// DeclineWord (by default "ACCEPT" and "DECLINE") according to Consent
+// (empty means accept), or not at all for "ignore". A contact that
+// accepted then answers each later message with its next line of Replies,
+// until they run out. On its k-th scripted reply (k from 1) the contact
+// also, deterministically:
 //
 //   - quotes the message it answers when k is even;
 //   - reacts with 👍 to that message when k is a multiple of 3;
@@ -31,9 +39,13 @@ const (
 //     a multiple of 4;
 //   - deletes its previous scripted reply for everyone when k is a
 //     multiple of 5;
-//   - sends back, as new attachments, the files of the message it answers.
+//   - sends back, as new attachments, the files of the message it answers;
+//   - when k equals StopAfter, then sends StopWord (by default "STOP") as
+//     a message of its own, revoking consent: from then on it only sends
+//     receipts.
 //
-// Edits, group messages and messages after a decline only get receipts.
+// Edits, group messages (to a group the contact is a member of) and
+// messages after a decline or a stop only get receipts.
 type Contact struct {
 	Number     string // +E164
 	UUID       string // ACI; derived from Number when empty
@@ -41,13 +53,18 @@ type Contact struct {
 	Consent    string // ConsentAccept (default), ConsentDecline or ConsentIgnore
 	Replies    []string
 	ReplyDelay time.Duration
+
+	AcceptWord  string // the accepting reply; DefaultAcceptWord when empty
+	DeclineWord string // the declining reply; DefaultDeclineWord when empty
+	StopWord    string // the revoking message; DefaultStopWord when empty
+	StopAfter   int    // send StopWord after the k-th scripted reply; 0: never
 }
 
 // convo is one account's conversation state with one contact.
 type convo struct {
 	inbox       []incoming // received, not yet reacted to (FIFO)
 	received    int
-	consent     string // "" until answered: accepted, declined, ignored
+	consent     string // "" until answered: accepted, declined, ignored; stopped after StopWord
 	replies     int
 	lastReplyTS int64
 	lastReply   string
@@ -61,6 +78,15 @@ func (s *Server) AddContact(c Contact) {
 	c.Consent = strings.ToLower(c.Consent)
 	if c.Consent == "" {
 		c.Consent = ConsentAccept
+	}
+	if c.AcceptWord == "" {
+		c.AcceptWord = DefaultAcceptWord
+	}
+	if c.DeclineWord == "" {
+		c.DeclineWord = DefaultDeclineWord
+	}
+	if c.StopWord == "" {
+		c.StopWord = DefaultStopWord
 	}
 	c.Replies = append([]string(nil), c.Replies...)
 	s.mu.Lock()
@@ -138,10 +164,10 @@ func (s *Server) contactReact(a *account, c *Contact, cv *convo, in incoming) {
 		switch c.Consent {
 		case ConsentAccept:
 			cv.consent = "accepted"
-			message("ACCEPT", nil)
+			message(c.AcceptWord, nil)
 		case ConsentDecline:
 			cv.consent = "declined"
-			message("DECLINE", nil)
+			message(c.DeclineWord, nil)
 		default:
 			cv.consent = "ignored"
 		}
@@ -181,6 +207,10 @@ func (s *Server) contactReact(a *account, c *Contact, cv *convo, in incoming) {
 		s.emitLocked(a.number, env)
 	}
 	cv.lastReplyTS, cv.lastReply = ts, text
+	if c.StopAfter > 0 && k == c.StopAfter {
+		cv.consent = "stopped"
+		message(c.StopWord, nil)
+	}
 }
 
 // PhoneSend simulates the employee sending text to recipient (a number)

@@ -53,8 +53,10 @@ func (s *Server) updateGroup(a *account, p params) (any, *rpcError) {
 			if e != nil {
 				return nil, e
 			}
-			if pr.number == "" {
-				return nil, errUser("Unknown member: %s", r)
+			if pr.acc == nil && pr.contact == nil {
+				// signal-cli resolves members before changing the group
+				// (UnregisteredRecipientException → UserErrorException).
+				return nil, errUser("The user %s is not registered.", r)
 			}
 			out = append(out, pr.number)
 		}
@@ -127,16 +129,14 @@ func (s *Server) updateGroup(a *account, p params) (any, *rpcError) {
 	gi := &GroupInfo{GroupID: g.id, GroupName: g.name, Revision: g.revision, Type: "UPDATE"}
 	results := []sendResult{}
 	// Every other member, and those just removed, learn of the update.
+	// Unlike a send's, updateGroup's results carry no groupId
+	// (SendMessageResultUtils.getJsonSendMessageResults without a group).
 	for _, m := range append(slices.Clone(g.members), removed...) {
 		if m == a.number {
 			continue
 		}
 		pr, _ := s.resolve(m)
-		typ := "SUCCESS"
-		if pr.acc == nil && pr.contact == nil {
-			typ = "UNREGISTERED_FAILURE"
-		}
-		results = append(results, sendResult{RecipientAddress: address(pr), GroupID: g.id, Type: typ})
+		results = append(results, sendResult{RecipientAddress: address(pr), Type: "SUCCESS"})
 		if pr.acc != nil {
 			env := s.envelopeFrom(a.number, a.uuid, "", ts)
 			env.DataMessage = &DataMessage{Timestamp: ts, GroupInfo: gi}

@@ -7,35 +7,45 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// JSON-RPC error codes: the standard ones, and signal-cli's user error.
+// JSON-RPC error codes: the standard ones, and those signal-cli gives its
+// command exceptions (SignalJsonRpcCommandHandler).
 const (
-	codeParseError     = -32700
-	codeInvalidRequest = -32600
-	codeMethodNotFound = -32601
-	codeInvalidParams  = -32602
-	codeInternalError  = -32603
-	codeUserError      = -1
+	codeParseError      = -32700
+	codeInvalidRequest  = -32600
+	codeMethodNotFound  = -32601
+	codeInvalidParams   = -32602
+	codeInternalError   = -32603
+	codeUserError       = -1 // UserErrorException
+	codeUntrustedKey    = -4 // UntrustedKeyErrorException
+	codeRateLimit       = -5 // RateLimitErrorException
+	codeCaptchaRejected = -6 // CaptchaRejectedErrorException
 )
 
 const maxRequest = 200 << 20 // attachments travel base64 in the request
 
+// rpcError is a JSON-RPC error object. signal-cli always writes data:
+// null, or {"response":<the command's output>} when the command wrote
+// one before failing (a send's result, so that per-recipient outcomes
+// survive the error).
 type rpcError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
+	Data    any    `json:"data"`
 }
 
 func errParams(format string, a ...any) *rpcError {
-	return &rpcError{codeInvalidParams, fmt.Sprintf(format, a...)}
+	return &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf(format, a...)}
 }
 
 func errUser(format string, a ...any) *rpcError {
-	return &rpcError{codeUserError, fmt.Sprintf(format, a...)}
+	return &rpcError{Code: codeUserError, Message: fmt.Sprintf(format, a...)}
 }
 
 type rpcRequest struct {
@@ -72,11 +82,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	case len(body) > 0 && body[0] == '[':
 		var batch []json.RawMessage
 		if err := json.Unmarshal(body, &batch); err != nil {
-			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{codeParseError, "Parse error"}, ID: json.RawMessage("null")}
+			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{Code: codeParseError, Message: "Parse error"}, ID: json.RawMessage("null")}
 			break
 		}
 		if len(batch) == 0 {
-			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{codeInvalidRequest, "Invalid request: empty batch"}, ID: json.RawMessage("null")}
+			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{Code: codeInvalidRequest, Message: "Invalid request: empty batch"}, ID: json.RawMessage("null")}
 			break
 		}
 		var resps []rpcResponse
@@ -90,7 +100,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		if !json.Valid(body) {
-			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{codeParseError, "Parse error"}, ID: json.RawMessage("null")}
+			out = rpcResponse{JSONRPC: "2.0", Error: &rpcError{Code: codeParseError, Message: "Parse error"}, ID: json.RawMessage("null")}
 			break
 		}
 		if resp, ok := s.handleOne(body); ok {
@@ -103,7 +113,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		b, _ = json.Marshal(rpcResponse{JSONRPC: "2.0", Error: &rpcError{codeInternalError, err.Error()}, ID: json.RawMessage("null")})
+		b, _ = json.Marshal(rpcResponse{JSONRPC: "2.0", Error: &rpcError{Code: codeInternalError, Message: err.Error()}, ID: json.RawMessage("null")})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -116,7 +126,7 @@ func (s *Server) handleOne(raw json.RawMessage) (resp rpcResponse, ok bool) {
 	var req rpcRequest
 	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &req) != nil {
 		resp.ID = json.RawMessage("null")
-		resp.Error = &rpcError{codeInvalidRequest, "Invalid request"}
+		resp.Error = &rpcError{Code: codeInvalidRequest, Message: "Invalid request"}
 		return resp, true
 	}
 	notification := len(req.ID) == 0
@@ -125,7 +135,7 @@ func (s *Server) handleOne(raw json.RawMessage) (resp rpcResponse, ok bool) {
 		resp.ID = json.RawMessage("null")
 	}
 	if req.JSONRPC != "2.0" || req.Method == nil {
-		resp.Error = &rpcError{codeInvalidRequest, "Invalid request"}
+		resp.Error = &rpcError{Code: codeInvalidRequest, Message: "Invalid request"}
 		return resp, true
 	}
 	var p params
@@ -153,7 +163,7 @@ func (s *Server) handleOne(raw json.RawMessage) (resp rpcResponse, ok bool) {
 func (s *Server) dispatch(method string, p params) (result any, rerr *rpcError) {
 	defer func() {
 		if v := recover(); v != nil {
-			result, rerr = nil, &rpcError{codeInternalError, fmt.Sprint("internal error: ", v)}
+			result, rerr = nil, &rpcError{Code: codeInternalError, Message: fmt.Sprint("internal error: ", v)}
 		}
 	}()
 	s.mu.Lock()
@@ -183,12 +193,13 @@ func (s *Server) dispatch(method string, p params) (result any, rerr *rpcError) 
 		"sendReceipt": func(*account, params) (any, *rpcError) {
 			return map[string]any{"timestamp": s.nowTS(), "results": []any{}}, nil
 		},
-		"listContacts":   s.listContacts,
-		"listIdentities": func(*account, params) (any, *rpcError) { return []any{}, nil },
+		"listContacts":             s.listContacts,
+		"submitRateLimitChallenge": s.submitRateLimitChallenge,
+		"listIdentities":           func(*account, params) (any, *rpcError) { return []any{}, nil },
 	}
 	h, ok := handlers[method]
 	if !ok {
-		return nil, &rpcError{codeMethodNotFound, "Method not implemented"}
+		return nil, &rpcError{Code: codeMethodNotFound, Message: "Method not implemented"}
 	}
 	// Multi-account mode: account-scoped methods need "account".
 	accRaw, has := p["account"]
@@ -341,32 +352,61 @@ func (s *Server) resolve(r string) (peer, *rpcError) {
 	return peer{}, errUser("Invalid recipient: %q", r)
 }
 
-func address(pr peer) map[string]string {
-	m := map[string]string{}
+// recipientAddress is signal-cli's JsonRecipientAddress: every field is
+// written, null when unknown.
+type recipientAddress struct {
+	UUID     *string `json:"uuid"`
+	Number   *string `json:"number"`
+	Username *string `json:"username"`
+}
+
+func address(pr peer) recipientAddress {
+	var a recipientAddress
 	if pr.uuid != "" {
-		m["uuid"] = pr.uuid
+		a.UUID = strPtr(pr.uuid)
 	}
 	if pr.number != "" {
-		m["number"] = pr.number
+		a.Number = strPtr(pr.number)
 	}
-	return m
+	return a
 }
 
+// sendResult is signal-cli's JsonSendMessageResult. groupId is set for
+// sends to a group (not for updateGroup's results); token (the
+// proof-required challenge) and retryAfterSeconds only for rate-limit
+// failures that carry them.
 type sendResult struct {
-	RecipientAddress map[string]string `json:"recipientAddress"`
-	GroupID          string            `json:"groupId,omitempty"`
-	Type             string            `json:"type"`
+	RecipientAddress  recipientAddress `json:"recipientAddress"`
+	GroupID           string           `json:"groupId,omitempty"`
+	Type              string           `json:"type"`
+	Token             *string          `json:"token,omitempty"`
+	RetryAfterSeconds *int64           `json:"retryAfterSeconds,omitempty"`
 }
 
-// deliverable decides a recipient's result type, applying the new-contact
-// rate limit.
-func (s *Server) deliverable(a *account, pr peer) string {
+// deliverable decides a recipient's result, applying the rate limits. A
+// recipient the account never sent to before counts against
+// RateLimitAfter once it succeeds.
+func (s *Server) deliverable(a *account, pr peer) sendResult {
+	r := sendResult{RecipientAddress: address(pr), Type: "SUCCESS"}
 	if pr.acc == nil && pr.contact == nil {
-		return "UNREGISTERED_FAILURE"
+		r.Type = "UNREGISTERED_FAILURE"
+		return r
 	}
 	key := pr.number
 	if a.known[key] {
-		return "SUCCESS"
+		return r
+	}
+	if n := s.rateLimitAfter; n > 0 && a.newSent >= n {
+		// Signal's 428 proof-required failure: a challenge token, and
+		// how long to wait instead of answering it.
+		if a.challenge == "" {
+			s.seq++
+			a.challenge = deriveUUID(fmt.Sprint("challenge:", a.number, ":", s.seq))
+		}
+		r.Type = "RATE_LIMIT_FAILURE"
+		r.Token = strPtr(a.challenge)
+		r.RetryAfterSeconds = int64Ptr(int64(s.opts.RateLimitRetryAfter / time.Second))
+		return r
 	}
 	if n := s.opts.RateLimitNewContacts; n > 0 {
 		now := s.opts.Now()
@@ -378,12 +418,69 @@ func (s *Server) deliverable(a *account, pr peer) string {
 		}
 		a.recent = kept
 		if len(a.recent) >= n {
-			return "RATE_LIMIT_FAILURE"
+			// A plain 413/429 rate limit: Retry-After, no challenge.
+			wait := a.recent[0].Add(time.Minute).Sub(now)
+			r.Type = "RATE_LIMIT_FAILURE"
+			r.RetryAfterSeconds = int64Ptr(int64((wait + time.Second - 1) / time.Second))
+			return r
 		}
 		a.recent = append(a.recent, now)
 	}
 	a.known[key] = true
-	return "SUCCESS"
+	a.newSent++
+	return r
+}
+
+// sendOutcome is signal-cli's SendMessageResultUtils.outputResult: a send
+// that succeeded for nobody (and had recipients) is an error carrying the
+// result as data.response, with code -4 when every failure is an identity
+// failure, -5 when every one is a rate limit, and -1 otherwise.
+func sendOutcome(ts int64, results []sendResult) (any, *rpcError) {
+	out := map[string]any{"timestamp": ts, "results": results}
+	if len(results) == 0 {
+		return out, nil
+	}
+	identity, rate := true, true
+	for _, r := range results {
+		if r.Type == "SUCCESS" {
+			return out, nil
+		}
+		identity = identity && r.Type == "IDENTITY_FAILURE"
+		rate = rate && r.Type == "RATE_LIMIT_FAILURE"
+	}
+	e := &rpcError{Code: codeUserError, Message: "Failed to send message", Data: map[string]any{"response": out}}
+	switch {
+	case identity:
+		e.Code, e.Message = codeUntrustedKey, "Failed to send message due to untrusted identities"
+	case rate:
+		e.Code, e.Message = codeRateLimit, "Failed to send message due to rate limiting"
+	}
+	return nil, e
+}
+
+// submitRateLimitChallenge lifts the account's proof-required rate limit
+// when challenge is the token the account was given and captcha is not
+// empty (signal-cli strips a "signalcaptcha://" prefix). The account may
+// then write to RateLimitAfter new recipients again. Anything else is
+// rejected with code -6, as Signal rejects a bad captcha.
+func (s *Server) submitRateLimitChallenge(a *account, p params) (any, *rpcError) {
+	challenge, e := p.str("challenge")
+	if e != nil {
+		return nil, e
+	}
+	captcha, e := p.str("captcha")
+	if e != nil {
+		return nil, e
+	}
+	captcha = strings.ReplaceAll(captcha, "signalcaptcha://", "")
+	if a.challenge == "" || challenge != a.challenge || captcha == "" {
+		return nil, &rpcError{Code: codeCaptchaRejected,
+			Message: "Captcha rejected, it may be outdated, already used or solved from a different IP address."}
+	}
+	a.challenge = ""
+	a.newSent = 0
+	s.log.Debug("signalsim: rate-limit challenge solved", "account", a.number)
+	return nil, nil
 }
 
 // parseDataURI decodes data:<MIME>;filename=<n>;base64,<data>.
@@ -403,7 +500,10 @@ func parseDataURI(u string) (contentType, filename string, data []byte, err erro
 		if part == "base64" {
 			isB64 = true
 		} else if v, ok := strings.CutPrefix(part, "filename="); ok {
-			filename = v
+			// signal-cli URL-decodes parameter values.
+			if filename, err = url.QueryUnescape(v); err != nil {
+				return "", "", nil, fmt.Errorf("data URI filename is not URL-encoded")
+			}
 		}
 	}
 	if !isB64 {
@@ -448,6 +548,9 @@ func (s *Server) send(a *account, p params) (any, *rpcError) {
 	if e != nil {
 		return nil, e
 	}
+	if quoteTS != 0 && quoteAuthor == "" {
+		return nil, errUser("Quote author parameter is missing")
+	}
 	if msg == "" && len(uris) == 0 && !p.has("sticker") {
 		return nil, errUser("No message given")
 	}
@@ -478,15 +581,14 @@ func (s *Server) send(a *account, p params) (any, *rpcError) {
 		}
 		dm.Quote = q
 	}
-	var results []sendResult
+	results := []sendResult{}
 	deliver := func(pr peer, gi *GroupInfo) {
-		typ := s.deliverable(a, pr)
-		r := sendResult{RecipientAddress: address(pr), Type: typ}
+		r := s.deliverable(a, pr)
 		if gi != nil {
 			r.GroupID = gi.GroupID
 		}
 		results = append(results, r)
-		if typ != "SUCCESS" {
+		if r.Type != "SUCCESS" {
 			return
 		}
 		d := dm
@@ -531,10 +633,7 @@ func (s *Server) send(a *account, p params) (any, *rpcError) {
 			deliver(pr, nil)
 		}
 	}
-	if results == nil {
-		results = []sendResult{}
-	}
-	return map[string]any{"timestamp": ts, "results": results}, nil
+	return sendOutcome(ts, results)
 }
 
 // envelopeFrom builds an envelope sent by number/uuid at ts.
@@ -579,11 +678,10 @@ func (s *Server) sendAction(a *account, p params, dm DataMessage) (any, *rpcErro
 	}
 	results := []sendResult{}
 	for _, pr := range peers {
-		typ := "SUCCESS"
+		r := sendResult{RecipientAddress: address(pr), Type: "SUCCESS"}
 		if pr.acc == nil && pr.contact == nil {
-			typ = "UNREGISTERED_FAILURE"
+			r.Type = "UNREGISTERED_FAILURE"
 		}
-		r := sendResult{RecipientAddress: address(pr), Type: typ}
 		if gi != nil {
 			r.GroupID = gi.GroupID
 		}
@@ -596,7 +694,7 @@ func (s *Server) sendAction(a *account, p params, dm DataMessage) (any, *rpcErro
 			s.emitLocked(pr.acc.number, env)
 		}
 	}
-	return map[string]any{"timestamp": ts, "results": results}, nil
+	return sendOutcome(ts, results)
 }
 
 func (s *Server) sendReaction(a *account, p params) (any, *rpcError) {

@@ -28,7 +28,22 @@
 // Scripted outside contacts (AddContact) answer what the daemon's accounts
 // send them: delivery and read receipts for every message, a consent reply
 // to the first message, then their scripted lines, with deterministic
-// reactions, edits and deletes (see Contact). All timestamps come from
+// reactions, edits and deletes, and optionally a STOP (see Contact). A
+// number that is neither an account nor a contact is not registered on
+// Signal: sends to it get UNREGISTERED_FAILURE and updateGroup refuses it.
+//
+// Sending follows signal-cli: send (with editTimestamp an edit),
+// sendReaction, remoteDelete and updateGroup (create, members,
+// removeMembers, admins, removeAdmins) from any account, to held accounts
+// (which receive the envelopes), contacts and groups; results are
+// {"timestamp","results":[{"recipientAddress","groupId"?,"type",
+// "token"?,"retryAfterSeconds"?}]}. A send that succeeds for no recipient
+// is a JSON-RPC error with that result in data.response: -5 when every
+// recipient was rate limited, -4 when every identity changed, else -1.
+// Options.RateLimitAfter and RateLimitNewContacts simulate Signal's rate
+// limits; submitRateLimitChallenge answers a proof-required challenge.
+//
+// All timestamps come from
 // Options.Now and are strictly increasing, so runs are reproducible given
 // a deterministic clock; only the scheduling uses real timers (Close stops
 // them).
@@ -69,9 +84,27 @@ type Options struct {
 	Logger *slog.Logger
 	// RateLimitNewContacts, when positive, lets an account send to at most
 	// this many recipients it never sent to before within any minute (by
-	// Now); further first sends get result type RATE_LIMIT_FAILURE.
+	// Now); further first sends get result type RATE_LIMIT_FAILURE with
+	// retryAfterSeconds and no challenge, like Signal's plain 413/429.
 	RateLimitNewContacts int
+	// RateLimitAfter, when positive, is Signal's proof-required (428) rate
+	// limit: once an account has written over JSON-RPC to this many
+	// recipients it never wrote to before, every further first send gets
+	// result type RATE_LIMIT_FAILURE with a challenge token and
+	// retryAfterSeconds, until submitRateLimitChallenge answers the token
+	// with a non-empty captcha; then the count starts again. Recipients
+	// the account already wrote to are never limited. A send that reaches
+	// nobody because of it fails as signal-cli's does: JSON-RPC error -5
+	// with the results in data.response. See SetRateLimitAfter.
+	RateLimitAfter int
+	// RateLimitRetryAfter is the retryAfterSeconds of a proof-required
+	// failure (DefaultRateLimitRetryAfter when zero).
+	RateLimitRetryAfter time.Duration
 }
+
+// DefaultRateLimitRetryAfter is how long a proof-required rate limit
+// tells a sender to wait when it does not answer the challenge.
+const DefaultRateLimitRetryAfter = time.Hour
 
 // Server is the simulated daemon. It is safe for concurrent use.
 type Server struct {
@@ -93,6 +126,8 @@ type Server struct {
 	timers      map[*time.Timer]struct{}
 	links       map[string]bool // pending device link URIs
 	linkNumbers []string        // numbers the next finishLink calls link
+
+	rateLimitAfter int // Options.RateLimitAfter, changed by SetRateLimitAfter
 }
 
 type account struct {
@@ -100,8 +135,11 @@ type account struct {
 	uuid   string
 	queue  []queued
 	known  map[string]bool   // recipients sent to before
-	recent []time.Time       // first sends, for the rate limit
+	recent []time.Time       // first sends, for RateLimitNewContacts
 	convos map[string]*convo // by contact number
+
+	newSent   int    // new recipients written to, for RateLimitAfter
+	challenge string // the pending proof-required challenge token
 }
 
 type queued struct {
@@ -125,6 +163,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RateLimitRetryAfter <= 0 {
+		opts.RateLimitRetryAfter = DefaultRateLimitRetryAfter
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -140,7 +181,33 @@ func New(opts Options) *Server {
 		subs:        map[*sub]struct{}{},
 		timers:      map[*time.Timer]struct{}{},
 		links:       map[string]bool{},
+
+		rateLimitAfter: opts.RateLimitAfter,
 	}
+}
+
+// SetRateLimitAfter changes Options.RateLimitAfter at run time; 0 turns
+// the proof-required rate limit off. Either way every account's count of
+// new recipients starts again from zero and pending challenges are
+// dropped.
+func (s *Server) SetRateLimitAfter(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimitAfter = n
+	for _, a := range s.accounts {
+		a.newSent, a.challenge = 0, ""
+	}
+}
+
+// Challenge returns the proof-required challenge token account was given
+// and has not answered yet, or "".
+func (s *Server) Challenge(account string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		return a.challenge
+	}
+	return ""
 }
 
 // AddAccount registers an account (a Steward work identity, +E164) the
@@ -458,6 +525,8 @@ func digest(seed string) []byte {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func int64Ptr(n int64) *int64 { return &n }
 
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -635,4 +636,234 @@ func TestPhoneSend(t *testing.T) {
 		t.Errorf("sentMessage %+v", sm)
 	}
 	next(t, ch, "ACCEPT after phone send", textIs("ACCEPT"))
+}
+
+// rpc posts one JSON-RPC call and returns the decoded response object.
+func rpc(t *testing.T, h *harness, method string, params map[string]any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method, "params": params, "id": 7})
+	code, body := post(t, h.ts.URL+"/api/v1/rpc", "application/json", string(b))
+	if code != http.StatusOK {
+		t.Fatalf("%s: HTTP %d", method, code)
+	}
+	var resp map[string]any
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatalf("%s: %s: %v", method, body, err)
+	}
+	return resp
+}
+
+func TestProofRequiredRateLimit(t *testing.T) {
+	h := newHarness(t, signalsim.Options{RateLimitAfter: 2})
+	for _, n := range []string{alice, bob, carol} {
+		h.sim.AddContact(signalsim.Contact{Number: n, Consent: signalsim.ConsentIgnore})
+	}
+	ch, _ := h.stream(t, work2)
+	send(t, h.client, work, signal.SendParams{Recipients: []string{alice}, Message: "1"})
+	send(t, h.client, work, signal.SendParams{Recipients: []string{work2}, Message: "2"}) // held accounts count too
+	if c := h.sim.Challenge(work); c != "" {
+		t.Errorf("challenge %q before the limit was hit", c)
+	}
+	// Known recipients pass; a new one is refused with signal-cli's -5.
+	resp := rpc(t, h, "send", map[string]any{"account": work, "recipient": []string{bob}, "message": "3"})
+	challenge := h.sim.Challenge(work)
+	if challenge == "" {
+		t.Fatal("no challenge")
+	}
+	want := map[string]any{"jsonrpc": "2.0", "id": 7.0, "error": map[string]any{
+		"code": -5.0, "message": "Failed to send message due to rate limiting",
+		"data": map[string]any{"response": map[string]any{
+			"timestamp": resp["error"].(map[string]any)["data"].(map[string]any)["response"].(map[string]any)["timestamp"],
+			"results": []any{map[string]any{
+				"recipientAddress":  map[string]any{"uuid": h.uuidOf(t, bob), "number": bob, "username": nil},
+				"type":              "RATE_LIMIT_FAILURE",
+				"token":             challenge,
+				"retryAfterSeconds": 3600.0,
+			}},
+		}},
+	}}
+	if !reflect.DeepEqual(resp, want) {
+		got, _ := json.Marshal(resp)
+		exp, _ := json.Marshal(want)
+		t.Errorf("rate-limit response\n got %s\nwant %s", got, exp)
+	}
+	// Mixed: a result, the new recipient failing with the same token.
+	r := send(t, h.client, work, signal.SendParams{Recipients: []string{alice, carol}, Message: "4"})
+	if len(r.Results) != 2 || r.Results[0].Type != "SUCCESS" || r.Results[1].Type != "RATE_LIMIT_FAILURE" ||
+		r.Results[1].Token != challenge || r.Results[1].RetryAfterSeconds == nil || *r.Results[1].RetryAfterSeconds != 3600 {
+		t.Errorf("mixed results %+v", r.Results)
+	}
+	// A group send to a new member is limited too.
+	g, err := h.client.UpdateGroup(context.Background(), work, signal.UpdateGroupParams{Name: "g", Members: []string{bob}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client.Send(context.Background(), work, signal.SendParams{GroupID: g.GroupID, Message: "5"}); !isRateLimit(err, challenge) {
+		t.Errorf("group send: %v", err)
+	}
+
+	for _, bad := range []map[string]any{
+		{"account": work, "challenge": "nope", "captcha": "signalcaptcha://ok"},
+		{"account": work, "challenge": challenge, "captcha": "signalcaptcha://"},
+		{"account": work, "challenge": challenge},
+	} {
+		resp := rpc(t, h, "submitRateLimitChallenge", bad)
+		e, _ := resp["error"].(map[string]any)
+		if e == nil || e["code"] != -6.0 || e["message"] != "Captcha rejected, it may be outdated, already used or solved from a different IP address." {
+			t.Errorf("%v: %v", bad, resp)
+		}
+	}
+	resp = rpc(t, h, "submitRateLimitChallenge", map[string]any{"account": work, "challenge": challenge, "captcha": "signalcaptcha://solved"})
+	if res, ok := resp["result"].(map[string]any); !ok || len(res) != 0 || resp["error"] != nil {
+		t.Errorf("submit: %v, want an empty result", resp)
+	}
+	if h.sim.Challenge(work) != "" {
+		t.Error("challenge still pending")
+	}
+	// Two more new recipients, then a new challenge.
+	send(t, h.client, work, signal.SendParams{Recipients: []string{bob}, Message: "6"})
+	send(t, h.client, work, signal.SendParams{Recipients: []string{carol}, Message: "7"})
+	if _, err := h.client.Send(context.Background(), work, signal.SendParams{Recipients: []string{stranger, "+15551110004"}, Message: "8"}); err == nil || isRateLimit(err, "") {
+		t.Errorf("unregistered only: %v, want a plain failure", err)
+	}
+	h.sim.AddContact(signalsim.Contact{Number: "+15551110004", Consent: signalsim.ConsentIgnore})
+	_, err = h.client.Send(context.Background(), work, signal.SendParams{Recipients: []string{"+15551110004"}, Message: "9"})
+	if c := h.sim.Challenge(work); c == "" || c == challenge || !isRateLimit(err, c) {
+		t.Errorf("second challenge %q (first %q): %v", c, challenge, err)
+	}
+	// Other accounts are not limited by work's challenge; turning the
+	// limit off lifts it.
+	send(t, h.client, work2, signal.SendParams{Recipients: []string{alice}, Message: "10"})
+	h.sim.SetRateLimitAfter(0)
+	if r := send(t, h.client, work, signal.SendParams{Recipients: []string{"+15551110004"}, Message: "11"}); !r.AllDelivered() {
+		t.Errorf("after SetRateLimitAfter(0): %+v", r)
+	}
+	h.sim.SetRateLimitAfter(1)
+	send(t, h.client, work2, signal.SendParams{Recipients: []string{bob}, Message: "12"})
+	if _, err := h.client.Send(context.Background(), work2, signal.SendParams{Recipients: []string{carol}, Message: "13"}); !isRateLimit(err, h.sim.Challenge(work2)) {
+		t.Errorf("after SetRateLimitAfter(1): %v", err)
+	}
+	next(t, ch, "work2's messages still arrive", textIs("2"))
+}
+
+func isRateLimit(err error, challenge string) bool {
+	rl, ok := steward.AsRateLimit(err)
+	return ok && (challenge == "" || rl.Challenge == challenge)
+}
+
+func (h *harness) uuidOf(t *testing.T, number string) string {
+	t.Helper()
+	var cs []struct{ Number, UUID string }
+	if err := h.client.Call(context.Background(), "listContacts", map[string]any{"account": work}, &cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Number == number {
+			return c.UUID
+		}
+	}
+	t.Fatalf("no contact %s", number)
+	return ""
+}
+
+func TestSendReachingNobody(t *testing.T) {
+	h := newHarness(t, signalsim.Options{})
+	resp := rpc(t, h, "send", map[string]any{"account": work, "recipient": stranger, "message": "hi"})
+	e, _ := resp["error"].(map[string]any)
+	if e == nil || e["code"] != -1.0 || e["message"] != "Failed to send message" {
+		t.Fatalf("send to an unregistered number: %v", resp)
+	}
+	results := e["data"].(map[string]any)["response"].(map[string]any)["results"].([]any)
+	addr := results[0].(map[string]any)["recipientAddress"].(map[string]any)
+	if len(results) != 1 || results[0].(map[string]any)["type"] != "UNREGISTERED_FAILURE" || addr["number"] != stranger || addr["uuid"] != nil {
+		t.Errorf("results %v", results)
+	}
+	for _, ok := range []map[string]any{
+		rpc(t, h, "remoteDelete", map[string]any{"account": work, "recipient": stranger, "targetTimestamp": 5}),
+		rpc(t, h, "sendReaction", map[string]any{"account": work, "recipient": stranger, "emoji": "👍", "targetAuthor": work, "targetTimestamp": 5}),
+	} {
+		if e, _ := ok["error"].(map[string]any); e == nil || e["code"] != -1.0 {
+			t.Errorf("action to nobody: %v", ok)
+		}
+	}
+	// Other errors carry "data": null, as signal-cli writes them.
+	resp = rpc(t, h, "send", map[string]any{"account": work, "recipient": alice, "message": "q", "quoteTimestamp": 5})
+	if e, _ := resp["error"].(map[string]any); e == nil || e["code"] != -1.0 || e["message"] != "Quote author parameter is missing" {
+		t.Errorf("quote without author: %v", resp)
+	} else if d, has := e["data"]; !has || d != nil {
+		t.Errorf("error data %v, want null", e)
+	}
+}
+
+func TestUpdateGroupMembersAndAdmins(t *testing.T) {
+	h := newHarness(t, signalsim.Options{})
+	h.sim.AddContact(signalsim.Contact{Number: alice})
+	h.sim.AddContact(signalsim.Contact{Number: bob})
+	ctx := context.Background()
+	if _, err := h.client.UpdateGroup(ctx, work, signal.UpdateGroupParams{Name: "x", Members: []string{alice, stranger}}); steward.KindOf(err) != steward.Invalid ||
+		!strings.Contains(err.Error(), "The user "+stranger+" is not registered.") {
+		t.Errorf("create with an unregistered member: %v", err)
+	}
+	r, err := h.client.UpdateGroup(ctx, work, signal.UpdateGroupParams{Name: "Deal room", Members: []string{alice, work}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 1 || r.Results[0].GroupID != "" || r.Results[0].RecipientAddress.Number != alice {
+		t.Errorf("create results %+v (updateGroup's results carry no groupId)", r.Results)
+	}
+	admin := func() map[string]bool {
+		gs, err := h.client.ListGroups(ctx, work, r.GroupID)
+		if err != nil || len(gs) != 1 {
+			t.Fatalf("ListGroups: %v", err)
+		}
+		m := map[string]bool{}
+		for _, x := range gs[0].Members {
+			m[x.Number] = x.IsAdmin
+		}
+		return m
+	}
+	if _, err := h.client.UpdateGroup(ctx, work, signal.UpdateGroupParams{GroupID: r.GroupID, Members: []string{bob}, Admins: []string{bob, alice}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := admin(); len(m) != 3 || !m[work] || !m[alice] || !m[bob] {
+		t.Errorf("after promote %v", m)
+	}
+	if _, err := h.client.UpdateGroup(ctx, work, signal.UpdateGroupParams{GroupID: r.GroupID, RemoveAdmins: []string{alice}, RemoveMembers: []string{bob}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := admin(); len(m) != 2 || m[alice] || !m[work] {
+		t.Errorf("after demote and removal %v", m)
+	}
+}
+
+func TestConsentWordsAndStop(t *testing.T) {
+	h := newHarness(t, signalsim.Options{})
+	h.sim.AddContact(signalsim.Contact{Number: alice, AcceptWord: "YES", Replies: []string{"one", "two", "three"}, StopAfter: 2})
+	h.sim.AddContact(signalsim.Contact{Number: bob, Consent: signalsim.ConsentDecline, DeclineWord: "NO"})
+	ch, _ := h.stream(t, work)
+	send(t, h.client, work, signal.SendParams{Recipients: []string{alice}, Message: "consent?"})
+	next(t, ch, "YES", textIs("YES"))
+	send(t, h.client, work, signal.SendParams{Recipients: []string{bob}, Message: "consent?"})
+	next(t, ch, "NO", textIs("NO"))
+	send(t, h.client, work, signal.SendParams{Recipients: []string{alice}, Message: "q1"})
+	next(t, ch, "one", textIs("one"))
+	send(t, h.client, work, signal.SendParams{Recipients: []string{alice}, Message: "q2"})
+	next(t, ch, "two", textIs("two"))
+	n := next(t, ch, "STOP", textIs("STOP"))
+	if n.Envelope.SourceNumber != alice {
+		t.Errorf("STOP from %s", n.Envelope.SourceNumber)
+	}
+	// After STOP, only receipts.
+	r := send(t, h.client, work, signal.SendParams{Recipients: []string{alice}, Message: "q3"})
+	next(t, ch, "read receipt for q3", func(n *signal.Notification) bool {
+		rm := n.Envelope.ReceiptMessage
+		return rm != nil && rm.IsRead && len(rm.Timestamps) == 1 && rm.Timestamps[0] == r.Timestamp
+	})
+	select {
+	case n := <-ch:
+		if n.Envelope.DataMessage != nil {
+			t.Errorf("message after STOP: %+v", n.Envelope.DataMessage)
+		}
+	case <-time.After(30 * time.Millisecond):
+	}
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/consent"
+	"github.com/steward-gov/steward/internal/httpapi"
+	"github.com/steward-gov/steward/internal/metrics"
+	"github.com/steward-gov/steward/internal/outbound"
+	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/signal"
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+// services are the long-running parts behind the API and the inbox.
+type services struct {
+	reader  *pipeline.Reader
+	outbox  *outbound.Worker
+	consent *consent.Service
+	chat    *chat.Service
+	// signal is nil when no signal-cli daemon is configured.
+	signal    *signal.Client
+	connector *signal.Connector
+	health    *healthMonitor
+}
+
+// wireServices builds the outbox, the consent lifecycle and the chat
+// service around the pipeline, with signal-cli at signalURL as the Signal
+// channel when it is set, and hooks them into the pipeline.
+func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metrics, logger *slog.Logger) (*services, error) {
+	s := &services{reader: &pipeline.Reader{Records: a.db, Opener: a.envelope, Blobs: a.blobs}}
+	hub := &chat.Hub{}
+	s.chat = &chat.Service{Store: a.db, Pipeline: a.pipeline, Reader: s.reader, Hub: hub, Logger: logger,
+		Groups: map[steward.Channel]steward.GroupManager{}, Linkers: map[steward.Channel]chat.Linker{}}
+	s.outbox = &outbound.Worker{Store: a.db, Reader: s.reader, Senders: map[steward.Channel]steward.ChannelSender{},
+		Capture: func(ctx context.Context, it *steward.Item) error {
+			_, err := a.pipeline.Capture(ctx, it)
+			return err
+		},
+		Notify: s.chat.DeliveryChanged, Logger: logger}
+	cc, err := consentConfig(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.consent = &consent.Service{Store: a.db, Capture: a.pipeline.Capture, Enqueue: s.outbox.Enqueue, Config: cc, Logger: logger,
+		Changed: func(c *steward.Contact) {
+			a.directory.Invalidate()
+			s.chat.ContactChanged(c)
+		}}
+	s.chat.Consent, s.chat.Enqueue = s.consent, s.outbox.Enqueue
+	a.pipeline.Consent, a.pipeline.Router = s.consent, s.chat
+	if err := ensureConsentText(ctx, a, s.consent); err != nil {
+		return nil, err
+	}
+	if signalURL != "" {
+		s.signal = &signal.Client{BaseURL: signalURL}
+		sender := &signal.Sender{Client: s.signal}
+		s.outbox.Senders[signal.ChannelSignal] = sender
+		s.chat.Groups[signal.ChannelSignal] = sender
+		s.chat.Linkers[signal.ChannelSignal] = s.signal
+		s.connector = newConnector(a, s.signal, m, logger)
+		s.health = &healthMonitor{app: a, client: s.signal, connector: s.connector, logger: logger}
+		inner := s.connector.Capture
+		s.connector.Capture = func(ctx context.Context, it *steward.Item) error {
+			if err := inner(ctx, it); err != nil {
+				return err
+			}
+			if acct, ok := it.Extra["account"].(string); ok {
+				s.health.seen(acct, it.ReceivedAt)
+			}
+			return nil
+		}
+	}
+	return s, nil
+}
+
+// apiExtras fills the API server's fields that the services provide.
+func (s *services) apiExtras(api *httpapi.Server) {
+	api.Chat, api.Consent, api.Outbox = s.chat, s.consent, s.outbox
+	api.Challengers = map[steward.Channel]httpapi.Challenger{}
+	if s.signal != nil {
+		api.Challengers[signal.ChannelSignal] = s.signal
+		api.Health = s.health.report
+	}
+}
+
+// run starts every background loop; they stop when ctx ends.
+func (s *services) run(ctx context.Context, logger *slog.Logger) {
+	go func() {
+		if err := s.outbox.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("outbox stopped", "err", err)
+		}
+	}()
+	go s.consent.Run(ctx, time.Minute)
+	if s.connector != nil {
+		go func() {
+			logger.Info("capturing from signal-cli", "url", s.signal.BaseURL)
+			if err := s.connector.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("signal connector stopped", "err", err)
+			}
+		}()
+		go s.health.run(ctx, time.Minute)
+	}
+}
+
+// consentConfig reads the consent-* settings.
+func consentConfig(cfg *Config) (consent.Config, error) {
+	var c consent.Config
+	exp, err := cfg.Duration("consent-expiry")
+	if err != nil {
+		return c, err
+	}
+	c.Expiry = exp
+	if c.Reconsent, err = strconv.ParseBool(cfg.String("consent-reconsent")); err != nil {
+		return c, fmt.Errorf("consent-reconsent: %q is not true or false", cfg.String("consent-reconsent"))
+	}
+	if kw := cfg.String("consent-keywords"); kw != "" {
+		if err := json.Unmarshal([]byte(kw), &c.Keywords); err != nil || len(c.Keywords) == 0 {
+			return c, fmt.Errorf("consent-keywords: not a JSON object of languages, each {\"accept\":[…],\"decline\":[…],\"stop\":[…]}")
+		}
+		for lang, k := range c.Keywords {
+			if len(k.Accept) == 0 || len(k.Decline) == 0 {
+				return c, fmt.Errorf("consent-keywords: language %q needs accept and decline words", lang)
+			}
+		}
+	}
+	return c, nil
+}
+
+// ensureConsentText makes the configured notice current on first start,
+// and whenever the operator configured a text or version of their own.
+// A text set later through the API is otherwise left alone.
+func ensureConsentText(ctx context.Context, a *app, cs *consent.Service) error {
+	_, err := a.db.CurrentConsentText(ctx)
+	explicit := a.cfg.String("consent-text") != defaultConsentText || a.cfg.String("consent-version") != ""
+	if err == nil && !explicit {
+		return nil
+	}
+	if err != nil && !steward.Is(steward.NotFound, err) {
+		return err
+	}
+	t, err := cs.SetText(ctx, "config", a.cfg.String("consent-version"), a.cfg.String("consent-text"))
+	if err != nil {
+		return fmt.Errorf("consent text: %w", err)
+	}
+	a.logger.Info("consent text in force", "version", t.Version, "sha256", t.SHA256)
+	return nil
+}
+
+// newConnector builds the signal-cli connector: everything it receives
+// goes through the pipeline; outages become capture-gap records and
+// undecodable input dead letters.
+func newConnector(a *app, client *signal.Client, m *metrics.Metrics, logger *slog.Logger) *signal.Connector {
+	m.SetConnected("signal", false)
+	return &signal.Connector{
+		Client: client,
+		Logger: logger,
+		Capture: func(ctx context.Context, it *steward.Item) error {
+			_, err := a.pipeline.Capture(ctx, it)
+			return err
+		},
+		Gap: func(ctx context.Context, from, to time.Time, reason string) error {
+			logger.Warn("signal-cli event stream was down; recording a capture gap", "from", from, "to", to)
+			_, err := a.pipeline.RecordGap(ctx, pipeline.Gap{Channel: signal.ChannelSignal, From: from, To: to, Reason: reason})
+			return err
+		},
+		OnState: func(st signal.State) { m.SetConnected("signal", st.Connected) },
+		DeadLetter: func(ctx context.Context, raw []byte, reason string) error {
+			_, err := a.pipeline.RecordDeadLetter(ctx, signal.ChannelSignal, raw, reason)
+			return err
+		},
+	}
+}

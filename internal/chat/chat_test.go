@@ -1,0 +1,206 @@
+package chat_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/sim/signalsim"
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+const (
+	taylor = "+12025550199"
+	morgan = "+12025550188"
+	casey  = "+13015550142"
+	quiet  = "+12025550177"
+)
+
+func find(ms []chat.MessageView, pred func(chat.MessageView) bool) (chat.MessageView, bool) {
+	for _, m := range ms {
+		if pred(m) {
+			return m, true
+		}
+	}
+	return chat.MessageView{}, false
+}
+
+func byBody(body string) func(chat.MessageView) bool {
+	return func(m chat.MessageView) bool { return m.Body == body }
+}
+
+func hasNotice(part string) func(chat.MessageView) bool {
+	return func(m chat.MessageView) bool { return m.Kind == "notice" && strings.Contains(m.Notice, part) }
+}
+
+// The heart of the product: add a contact, they accept the notice, then
+// both sides chat, with attachments, and every step is in the archive.
+func TestConsentThenChat(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", Consent: signalsim.ConsentAccept,
+		ReplyDelay: 30 * time.Millisecond, Replies: []string{"Thanks, here it is back."}})
+	c, err := w.chat.AddContact(w.ctx, "employee:"+w.employee.ID, w.employee.ID,
+		chat.AddContactRequest{Channel: "signal", Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ConsentState != steward.ConsentPending || c.ConsentVersion != "v1" || c.RequestedAt == nil {
+		t.Fatalf("new contact = %+v, want pending on v1 with a request time", c)
+	}
+	conv, err := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.CanSend || !strings.Contains(conv.Blocked, "Waiting for Taylor Brooks") {
+		t.Fatalf("before consent the conversation = %+v, want it blocked", conv)
+	}
+	// Nothing may flow before consent: refused, and nothing archived.
+	size := w.log.Size()
+	_, err = w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "too early"})
+	if !steward.Is(steward.ConsentRequired, err) {
+		t.Fatalf("send before consent: err = %v, want consent_required", err)
+	}
+	if w.log.Size() != size {
+		t.Fatalf("a refused send changed the log from %d to %d records", size, w.log.Size())
+	}
+
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	resp, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Agenda attached.",
+		Attachments: []steward.Attachment{{Filename: "agenda.txt", ContentType: "text/plain", Data: []byte("1. Budget\n2. Floods\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply chat.MessageView
+	w.eventually("Taylor replies with the file", func() bool {
+		var ok bool
+		reply, ok = find(w.messages(conv.ID), byBody("Thanks, here it is back."))
+		return ok && len(reply.Attachments) == 1
+	})
+	ms := w.messages(conv.ID)
+	req, ok := find(ms, func(m chat.MessageView) bool { return m.Kind == "consent" })
+	if !ok || !req.Mine || !strings.Contains(req.Body, "This chat is recorded") {
+		t.Fatalf("the consent request is not shown as sent: %+v", ms)
+	}
+	if _, ok := find(ms, hasNotice("Taylor Brooks accepted the recording notice (v1)")); !ok {
+		t.Fatalf("no acceptance notice in %+v", ms)
+	}
+	mine, ok := find(ms, byBody("Agenda attached."))
+	if !ok || !mine.Mine || mine.RecordID != resp.RecordID || len(mine.Attachments) != 1 {
+		t.Fatalf("own message = %+v", mine)
+	}
+	w.eventually("the message is delivered and read", func() bool {
+		m, _ := find(w.messages(conv.ID), byBody("Agenda attached."))
+		return m.Status == steward.StatusRead
+	})
+	a, data, err := w.chat.Attachment(w.ctx, w.employee.ID, reply.Attachments[0].RecordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "1. Budget\n2. Floods\n" || a.Filename != "agenda.txt" {
+		t.Fatalf("attachment round trip = %q %q", a.Filename, data)
+	}
+
+	// The consent evidence: request, then the state change, both archived.
+	evs, err := w.db.ConsentEvents(w.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Action != "request" || evs[1].State != steward.ConsentActive {
+		t.Fatalf("consent events = %+v", evs)
+	}
+	for _, ev := range evs {
+		if _, err := w.db.RecordByID(w.ctx, ev.RecordID); err != nil {
+			t.Fatalf("consent event %s names no record: %v", ev.Action, err)
+		}
+	}
+}
+
+// A decline means the contact is not added: nothing can be sent, and
+// the employee sees why.
+func TestDecline(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: morgan, Name: "Morgan Diaz", Consent: signalsim.ConsentDecline, ReplyDelay: 20 * time.Millisecond})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: morgan, DisplayName: "Morgan Diaz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Morgan declines", func() bool { return w.contactState(c.ID) == steward.ConsentDeclined })
+	conv, err := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.CanSend || !strings.Contains(conv.Blocked, "declined") {
+		t.Fatalf("conversation after decline = %+v", conv)
+	}
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "please?"}); !steward.Is(steward.ConsentRequired, err) {
+		t.Fatalf("send after decline: %v", err)
+	}
+	if _, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: morgan}); !steward.Is(steward.Conflict, err) {
+		t.Fatalf("re-adding a decliner: %v, want conflict", err)
+	}
+	if _, ok := find(w.messages(conv.ID), hasNotice("declined to be recorded")); !ok {
+		t.Fatal("no decline notice")
+	}
+}
+
+// A message from a number nobody added is captured and held; the sender
+// is asked for consent automatically, and the message reaches the
+// employee only once they accept.
+func TestUnknownNumberIsHeldUntilConsent(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: casey, Name: "Casey Nguyen", Consent: signalsim.ConsentAccept, ReplyDelay: 300 * time.Millisecond})
+	if err := w.sim.ContactWrites(casey, w.account, "Hello, may we talk?"); err != nil {
+		t.Fatal(err)
+	}
+	var c *steward.Contact
+	w.eventually("Casey becomes a pending contact", func() bool {
+		var err error
+		c, err = w.db.ContactByAddress(w.ctx, w.employee.ID, "signal", casey)
+		return err == nil
+	})
+	conv, err := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := w.contactState(c.ID); st == steward.ConsentPending {
+		if _, ok := find(w.messages(conv.ID), byBody("Hello, may we talk?")); ok {
+			t.Fatal("a held message was shown before consent")
+		}
+	}
+	w.eventually("Casey accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	if _, ok := find(w.messages(conv.ID), byBody("Hello, may we talk?")); !ok {
+		t.Fatal("the held message was not released after consent")
+	}
+}
+
+// A request nobody answers expires; the held state ends and the reason
+// is shown.
+func TestExpiry(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: quiet, Name: "Quiet Person", Consent: signalsim.ConsentIgnore, ReplyDelay: 10 * time.Millisecond})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.consent.Sweep(w.ctx); err != nil || n != 0 {
+		t.Fatalf("early sweep expired %d (%v)", n, err)
+	}
+	w.now = w.now.Add(7*24*time.Hour + time.Minute)
+	if n, err := w.consent.Sweep(w.ctx); err != nil || n != 1 {
+		t.Fatalf("sweep after 7 days expired %d (%v), want 1", n, err)
+	}
+	got, _ := w.db.ContactByID(w.ctx, c.ID)
+	if got.ConsentState != steward.ConsentExpired || got.ConsentReason != "No reply within 7 days" {
+		t.Fatalf("after expiry: %+v", got)
+	}
+}
+
+func TestMatchReplyKeywords(t *testing.T) {
+	cases := map[string]steward.ConsentReply{
+		"ACCEPT": steward.ReplyAccept, " yes! ": steward.ReplyAccept, "Sí": steward.ReplyAccept, "oui.": steward.ReplyAccept,
+		"decline": steward.ReplyDecline, "No": steward.ReplyDecline, "STOP": steward.ReplyStop, "arrêt": steward.ReplyStop,
+		"no thanks, call me": steward.ReplyOther, "yes please call": steward.ReplyOther, "": steward.ReplyOther,
+	}
+	for in, want := range cases {
+		if got := steward.MatchReply(in, steward.DefaultKeywords); got != want {
+			t.Errorf("MatchReply(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
