@@ -148,7 +148,7 @@ Steward demo is running. Press Ctrl-C to stop.
   URL          %[1]s
   Admin token  %[2]s
   Data         %[3]s
-  Metrics      http://%[5]s/metrics (loopback only)
+  Metrics      %[5]s
   signal-cli   %[9]s (the connector captures everything it receives)
 
 In the inbox, add %[12]s at %[13]s: they get the recording notice, accept it,
@@ -166,13 +166,21 @@ Try:
   curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s/proof
   steward verify --data %[3]s
 
-`, d.base, admin, d.app.dataDir, first.RecordID, d.app.cfg.String("metrics-addr"), len(seedEmployees), len(seedContacts), interval,
+`, d.base, admin, d.app.dataDir, first.RecordID, metricsURL(d.app.cfg.String("metrics-addr")), len(seedEmployees), len(seedContacts), interval,
 		d.signalURL, inbox, emp.DisplayName, demoNewContact.name, demoNewContact.number, demoDecliner.name, demoDecliner.number, demoUnknown.name)
 	if d.sim != nil {
 		go d.unknownWrites(ctx, emp, 3*interval)
 	}
 	go d.traffic(ctx, interval)
 	return nil
+}
+
+// metricsURL describes the metrics listener for the demo's banner.
+func metricsURL(addr string) string {
+	if addr == "" || addr == "off" {
+		return "off"
+	}
+	return "http://" + addr + "/metrics (loopback only)"
 }
 
 // unknownWrites has a number no one added write to the inbox employee.

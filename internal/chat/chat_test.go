@@ -204,3 +204,149 @@ func TestMatchReplyKeywords(t *testing.T) {
 		}
 	}
 }
+
+// STOP at any time revokes consent: the contact can no longer be written
+// to, and the employee sees why.
+func TestStopRevokes(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond,
+		Replies: []string{"First answer.", "Second answer."}, StopAfter: 1})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	conv, err := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Question one?"}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor sends STOP", func() bool { return w.contactState(c.ID) == steward.ConsentRevoked })
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Question two?"}); !steward.Is(steward.ConsentRequired, err) {
+		t.Fatalf("send after STOP: %v, want consent_required", err)
+	}
+	ms := w.messages(conv.ID)
+	if _, ok := find(ms, hasNotice("withdrew consent")); !ok {
+		t.Fatalf("no revocation notice in %+v", ms)
+	}
+	if _, ok := find(ms, byBody("First answer.")); !ok {
+		t.Fatal("messages from before the STOP disappeared")
+	}
+}
+
+// When the notice changes, an active contact is asked again on their next
+// message, which is held until they accept the new version.
+func TestReconsentOnTextChange(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond,
+		Replies: []string{"Noted.", "Still here."}})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts v1", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	if _, err := w.consent.SetText(w.ctx, "test", "v2", "This chat is recorded and kept 7 years. Reply ACCEPT or DECLINE."); err != nil {
+		t.Fatal(err)
+	}
+	conv, err := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Did you see the update?"}); err != nil {
+		t.Fatal(err)
+	}
+	// Taylor's answer ("Noted.") is held and triggers a request for v2.
+	w.eventually("Taylor is asked again for v2", func() bool {
+		evs, err := w.db.ConsentEvents(w.ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := evs[len(evs)-1]
+		return last.Action == "request" && last.Version == "v2"
+	})
+	if st := w.contactState(c.ID); st != steward.ConsentPending {
+		t.Fatalf("state while re-consent is asked: %s, want pending", st)
+	}
+	if _, ok := find(w.messages(conv.ID), byBody("Noted.")); ok {
+		t.Fatal("the message that triggered re-consent was shown before the new acceptance")
+	}
+}
+
+// A group with a consented contact: created on the channel, archived as a
+// membership event, shown as a notice; a non-consented address is refused.
+func TestGroupNeedsConsent(t *testing.T) {
+	w := newWorld(t,
+		signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond},
+		signalsim.Contact{Number: quiet, Name: "Quiet Person", Consent: signalsim.ConsentIgnore, ReplyDelay: 20 * time.Millisecond})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	if _, err := w.chat.CreateGroup(w.ctx, w.employee.ID, chat.GroupRequest{Title: "Briefing", Add: []string{taylor, quiet}}); !steward.Is(steward.ConsentRequired, err) {
+		t.Fatalf("group with a pending contact: %v, want consent_required", err)
+	}
+	g, err := w.chat.CreateGroup(w.ctx, w.employee.ID, chat.GroupRequest{Title: "Briefing", Add: []string{taylor}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Kind != steward.ConversationGroup || g.Title != "Briefing" || len(g.Members) != 2 || !g.CanSend {
+		t.Fatalf("group = %+v", g)
+	}
+	if _, ok := find(w.messages(g.ID), hasNotice("You added Taylor Brooks")); !ok {
+		t.Fatal("no membership notice")
+	}
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, g.ID, chat.SendRequest{Body: "Welcome to the group."}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the group message is sent", func() bool {
+		m, ok := find(w.messages(g.ID), byBody("Welcome to the group."))
+		return ok && (m.Status == steward.StatusSent || m.Status == steward.StatusDelivered || m.Status == steward.StatusRead)
+	})
+}
+
+// Reactions and deletions sent from the inbox go to the channel and show
+// in the view; the archive keeps the deleted text.
+func TestReactAndDelete(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond,
+		Replies: []string{"Sure."}})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	conv, _ := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	sent, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Sent in error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply chat.MessageView
+	w.eventually("Taylor replies", func() bool {
+		var ok bool
+		reply, ok = find(w.messages(conv.ID), byBody("Sure."))
+		return ok
+	})
+	if _, err := w.chat.React(w.ctx, w.employee.ID, conv.ID, reply.RecordID, "👍", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.chat.Delete(w.ctx, w.employee.ID, conv.ID, reply.RecordID); !steward.Is(steward.Permission, err) {
+		t.Fatalf("deleting their message: %v, want permission", err)
+	}
+	if _, err := w.chat.Delete(w.ctx, w.employee.ID, conv.ID, sent.RecordID); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("reaction and deletion shown", func() bool {
+		ms := w.messages(conv.ID)
+		r, _ := find(ms, func(m chat.MessageView) bool { return m.RecordID == reply.RecordID })
+		d, _ := find(ms, func(m chat.MessageView) bool { return m.RecordID == sent.RecordID })
+		return len(r.Reactions) == 1 && r.Reactions[0].Mine && d.Deleted && d.Body == ""
+	})
+	// The archive still holds the original text of the deleted message.
+	_, _, content, err := w.chat.Reader.Open(w.ctx, sent.RecordID)
+	if err != nil || content.Body != "Sent in error" {
+		t.Fatalf("archived original = %+v, %v", content, err)
+	}
+}

@@ -20,7 +20,6 @@ package consent
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,7 +225,7 @@ func (s *Service) request(ctx context.Context, c *steward.Contact, id *steward.I
 	c.RequestedAt, c.ConsentChangedAt = &now, &now
 	it := &steward.Item{
 		Type: steward.EventConsent, Channel: c.Channel, Direction: steward.DirOutbound,
-		ChannelMessageID: "consent:" + c.ID + ":request:" + strconv.FormatInt(now.UnixNano(), 10),
+		ChannelMessageID: "consent:" + c.ID + ":request:" + steward.NewID(),
 		Sender:           steward.Party{Address: id.Address, EmployeeID: c.EmployeeID},
 		Recipients:       []steward.Party{{Address: c.Address, Name: c.DisplayName, ContactID: c.ID}},
 		Conversation:     steward.ConversationRef{Kind: steward.ConversationDirect},
@@ -268,7 +267,7 @@ func (s *Service) transition(ctx context.Context, c *steward.Contact, account st
 	from := c.ConsentState
 	it := &steward.Item{
 		Type: steward.EventConsent, Channel: c.Channel,
-		ChannelMessageID: "consent:" + c.ID + ":" + string(to) + ":" + strconv.FormatInt(now.UnixNano(), 10),
+		ChannelMessageID: "consent:" + c.ID + ":" + string(to) + ":" + steward.NewID(),
 		Conversation:     steward.ConversationRef{Kind: steward.ConversationDirect},
 		SentAt:           now,
 		Extra: map[string]any{ExtraAction: "state", ExtraFrom: string(from), ExtraTo: string(to),

@@ -149,7 +149,7 @@ func (db *DB) AddConsentEvent(ctx context.Context, ev *steward.ConsentEvent) err
 func (db *DB) ConsentEvents(ctx context.Context, contactID string) ([]*steward.ConsentEvent, error) {
 	const op steward.Op = "sqlite.ConsentEvents"
 	return queryAll(ctx, db, op, scanConsentEvent, `SELECT contact_id, record_id, action, state, version, at
-		FROM consent_events WHERE contact_id = ? ORDER BY at, record_id`, contactID)
+		FROM consent_events WHERE contact_id = ? ORDER BY at, rowid`, contactID)
 }
 
 func (db *DB) contact(ctx context.Context, op steward.Op, query string, args ...any) (*steward.Contact, error) {

@@ -177,7 +177,8 @@ type ContactStore interface {
 	// Returns Invalid if the contact, record or action is empty, NotFound
 	// for an unknown contact, Conflict if the record is already indexed.
 	AddConsentEvent(ctx context.Context, ev *ConsentEvent) error
-	// ConsentEvents lists a contact's consent events, oldest first.
+	// ConsentEvents lists a contact's consent events, oldest first, and in
+	// the order they were added when their times are equal.
 	ConsentEvents(ctx context.Context, contactID string) ([]*ConsentEvent, error)
 }
 

@@ -222,8 +222,12 @@ type messageList struct {
 	ConversationID string
 	CanSend        bool
 	Blocked        string
-	Entries        []entry
-	Truncated      bool
+	// Consent is the other party's state in a direct conversation, so the
+	// header badge follows live changes; "" in groups.
+	Consent      steward.ConsentState
+	ConsentLabel string
+	Entries      []entry
+	Truncated    bool
 }
 
 // entry is one MessageView with everything the template shows worked out.
@@ -273,6 +277,13 @@ func newMessageList(conv *chat.ConversationView, msgs []chat.MessageView, limit 
 	l := messageList{ConversationID: conv.ID, CanSend: conv.CanSend, Blocked: conv.Blocked, Truncated: len(msgs) >= limit}
 	if !l.CanSend && l.Blocked == "" {
 		l.Blocked = "You cannot send in this conversation yet."
+	}
+	if conv.Kind == steward.ConversationDirect {
+		for _, m := range conv.Members {
+			if !m.Me && m.ConsentState != "" {
+				l.Consent, l.ConsentLabel = m.ConsentState, stateLabel(m.ConsentState)
+			}
+		}
 	}
 	names := map[string]string{}
 	for _, m := range conv.Members {

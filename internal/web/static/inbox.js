@@ -234,6 +234,12 @@
       }
       list.dataset.canSend = fresh.dataset.canSend;
       setComposer(fresh.dataset.canSend === "true", fresh.dataset.blocked);
+      // The header's consent badge follows the other party's state.
+      var badge = document.querySelector(".conv-people .badge");
+      if (badge && fresh.dataset.consent) {
+        badge.className = "badge badge-" + fresh.dataset.consent;
+        badge.textContent = fresh.dataset.consentLabel;
+      }
       announce(incoming);
       if (stick) { toBottom(); }
     }
