@@ -70,6 +70,20 @@ func (s *Service) resolve(ctx context.Context, m *me, conversationID string) (*t
 	return t, nil
 }
 
+// sender loads the acting employee and where a send in the conversation
+// goes, checking membership and consent (see resolve).
+func (s *Service) sender(ctx context.Context, employeeID, conversationID string) (*me, *target, error) {
+	m, err := s.me(ctx, employeeID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.resolve(ctx, m, conversationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, t, nil
+}
+
 // Send captures the employee's message and queues it for the channel. It
 // returns once the message is durably archived; delivery follows (see
 // MessageView.Status). Returns ConsentRequired (409 consent_required)
@@ -81,11 +95,7 @@ func (s *Service) Send(ctx context.Context, employeeID, conversationID string, r
 	if strings.TrimSpace(req.Body) == "" && len(req.Attachments) == 0 {
 		return nil, steward.E(op, steward.Invalid, "write a message or attach a file")
 	}
-	m, err := s.me(ctx, employeeID)
-	if err != nil {
-		return nil, steward.E(op, err)
-	}
-	t, err := s.resolve(ctx, m, conversationID)
+	m, t, err := s.sender(ctx, employeeID, conversationID)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
@@ -154,11 +164,7 @@ func (s *Service) React(ctx context.Context, employeeID, conversationID, recordI
 	if emoji == "" || len(emoji) > 64 {
 		return nil, steward.E(op, steward.Invalid, "choose an emoji")
 	}
-	m, err := s.me(ctx, employeeID)
-	if err != nil {
-		return nil, steward.E(op, err)
-	}
-	t, err := s.resolve(ctx, m, conversationID)
+	m, t, err := s.sender(ctx, employeeID, conversationID)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
@@ -175,11 +181,7 @@ func (s *Service) React(ctx context.Context, employeeID, conversationID, recordI
 // message; otherwise errors as for Send.
 func (s *Service) Delete(ctx context.Context, employeeID, conversationID, recordID string) (*SendResponse, error) {
 	const op steward.Op = "chat.Delete"
-	m, err := s.me(ctx, employeeID)
-	if err != nil {
-		return nil, steward.E(op, err)
-	}
-	t, err := s.resolve(ctx, m, conversationID)
+	m, t, err := s.sender(ctx, employeeID, conversationID)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}

@@ -300,22 +300,19 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 // inTx runs fn in a write transaction on the writer and commits it if fn
 // returns nil. The error is database/sql's or fn's, unwrapped.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return runTx(ctx, db.w, fn)
 }
 
 // readTx runs fn in a transaction on the read pool, so that all its
 // queries see one snapshot of the database. The error is database/sql's or
 // fn's, unwrapped.
 func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.r.BeginTx(ctx, nil)
+	return runTx(ctx, db.r, fn)
+}
+
+// runTx runs fn in a transaction on pool and commits it if fn returns nil.
+func runTx(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

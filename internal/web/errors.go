@@ -7,42 +7,16 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
-// statusByKind is the one table that maps error kinds to HTTP statuses in
-// the inbox. It agrees with the API's (internal/httpapi/errors.go).
-var statusByKind = map[steward.Kind]int{
-	steward.Invalid:         http.StatusBadRequest,
-	steward.NotFound:        http.StatusNotFound,
-	steward.Conflict:        http.StatusConflict,
-	steward.Unauthenticated: http.StatusUnauthorized,
-	steward.Permission:      http.StatusForbidden,
-	steward.Unavailable:     http.StatusServiceUnavailable,
-	steward.Internal:        http.StatusInternalServerError,
-	steward.Other:           http.StatusInternalServerError,
-	steward.TooLarge:        http.StatusRequestEntityTooLarge,
-	steward.ConsentRequired: http.StatusConflict,
-	steward.Gone:            http.StatusGone,
-	steward.Integrity:       http.StatusInternalServerError,
-}
+// statusOf returns the HTTP status for err's kind, from the API's table
+// (httpapi.StatusOf): there is one mapping for the whole server.
+func statusOf(err error) int { return httpapi.StatusOf(err) }
 
-// statusOf returns the HTTP status for err's kind.
-func statusOf(err error) int {
-	if s, ok := statusByKind[steward.KindOf(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
-// errorBody is the JSON shape of an error answered to a script, the same
-// as the API's.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+// errorBody is the JSON shape of an error answered to a script: the API's.
+type errorBody = httpapi.ErrorBody
 
 // publicError logs err as its status deserves and returns what the user
 // may read: steward.PublicMessage, never the internal detail.
