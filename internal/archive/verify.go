@@ -603,7 +603,11 @@ func (w *worker) check(ctx context.Context, rec *steward.Record, res *vresult) {
 	}
 	res.leafHash = leafHashFor(w.leaf, rec, match)
 
-	if !json.Valid(rec.Meta) {
+	// A matching leaf proves the metadata is what the log committed to,
+	// and the log only ever commits json.Marshal output; parsing it again
+	// would cost a tenth of verify's time for nothing. Altered metadata
+	// fails the leaf check first.
+	if !match && !json.Valid(rec.Meta) {
 		probs = append(probs, "metadata is not valid JSON")
 	} else if w.v.opts.Blobs != nil && bytes.Contains(rec.Meta, []byte(`"blob"`)) {
 		var m struct {
