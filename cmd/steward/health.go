@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
@@ -163,6 +164,24 @@ func (h *healthMonitor) check(ctx context.Context) {
 			h.logger.Error("capture health: gap not recorded", "err", err)
 		}
 	}
+}
+
+// healthLinker re-checks the daemon's accounts as soon as a device link
+// completes. Without it the freshly linked account, absent at the last
+// periodic check, would be reported missing (a critical alert) for up to
+// a minute after the employee linked their phone.
+type healthLinker struct {
+	chat.Linker
+	health *healthMonitor
+}
+
+// FinishLink finishes the link, then refreshes capture health.
+func (l healthLinker) FinishLink(ctx context.Context, deviceLinkURI, deviceName string) (string, error) {
+	number, err := l.Linker.FinishLink(ctx, deviceLinkURI, deviceName)
+	if err == nil {
+		l.health.check(ctx)
+	}
+	return number, err
 }
 
 func (h *healthMonitor) signalIdentities(ctx context.Context) ([]*steward.Identity, error) {

@@ -162,3 +162,28 @@ func TestSignalOutageIsAGap(t *testing.T) {
 		t.Fatalf("verify: %s", out)
 	}
 }
+
+// TestSimScriptFlagsChecked: a scripted event naming a number the
+// simulator does not know, or a malformed spec, stops it at once rather
+// than failing silently later.
+func TestSimScriptFlagsChecked(t *testing.T) {
+	const account, contact = "+12025550101", "+14155550123"
+	base := []string{"sim", "signal", "--listen", "127.0.0.1:0", "--account", account, "--contact", contact + ",accept"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--contact-writes", "+14155550999>" + account + ":hi"}, "is not a --contact"},
+		{[]string{"--contact-writes", contact + ">+12025550999:hi"}, "is not an --account"},
+		{[]string{"--contact-writes", contact + ">" + account}, "want [DELAY@]number>account:text"},
+		{[]string{"--contact-writes", "soon@" + contact + ">" + account + ":hi"}, "bad delay"},
+		{[]string{"--inject", account + ":[1]"}, "must be a JSON object"},
+		{[]string{"--inject", "+12025550999:{}"}, "is not an --account"},
+		{[]string{"--outage", "1s@never"}, "want [AFTER@]FOR"},
+	} {
+		_, stderr, code := runSteward(t, append(base[:len(base):len(base)], c.args...)...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want an error naming %q", c.args, code, stderr, c.want)
+		}
+	}
+}

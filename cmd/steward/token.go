@@ -13,11 +13,13 @@ import (
 )
 
 const tokenUsage = `Usage:
-  steward token create --name NAME --scope capture,read,admin [--ttl 720h] [--data DIR]
+  steward token create --name NAME --scope capture,read,admin,inbox [--employee USER] [--ttl 720h] [--data DIR]
   steward token list [--data DIR]
   steward token revoke --id ID [--data DIR]
 
-create prints the secret once on stdout; only its hash is stored.
+create prints the secret once on stdout; only its hash is stored. An inbox
+token acts for one employee (--employee, by user name or id) in the web inbox
+and the conversation API.
 `
 
 var tokenSettings = []string{"data", "kek-file", "kek", "log-key-file", "log-key", "log-origin",

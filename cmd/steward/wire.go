@@ -54,6 +54,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 			s.chat.ContactChanged(c)
 		}}
 	s.chat.Consent, s.chat.Enqueue = s.consent, s.outbox.Enqueue
+	s.outbox.Guard = s.chat.Guard
 	a.pipeline.Consent, a.pipeline.Router = s.consent, s.chat
 	if err := ensureConsentText(ctx, a, s.consent); err != nil {
 		return nil, err
@@ -63,9 +64,10 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 		sender := &signal.Sender{Client: s.signal}
 		s.outbox.Senders[signal.ChannelSignal] = sender
 		s.chat.Groups[signal.ChannelSignal] = sender
-		s.chat.Linkers[signal.ChannelSignal] = s.signal
 		s.connector = newConnector(a, s.signal, m, logger)
-		s.health = &healthMonitor{app: a, client: s.signal, connector: s.connector, logger: logger}
+		s.health = &healthMonitor{app: a, client: s.signal, connector: s.connector, logger: logger,
+			onAccount: func(identityID string, up bool) { m.SetConnected("signal/"+identityID, up) }}
+		s.chat.Linkers[signal.ChannelSignal] = healthLinker{Linker: s.signal, health: s.health}
 		inner := s.connector.Capture
 		s.connector.Capture = func(ctx context.Context, it *steward.Item) error {
 			if err := inner(ctx, it); err != nil {

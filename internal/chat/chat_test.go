@@ -37,8 +37,10 @@ func hasNotice(part string) func(chat.MessageView) bool {
 // The heart of the product: add a contact, they accept the notice, then
 // both sides chat, with attachments, and every step is in the archive.
 func TestConsentThenChat(t *testing.T) {
+	// Taylor takes 200 ms to react, so the refused send below certainly
+	// happens before the reply.
 	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", Consent: signalsim.ConsentAccept,
-		ReplyDelay: 30 * time.Millisecond, Replies: []string{"Thanks, here it is back."}})
+		ReplyDelay: 200 * time.Millisecond, Replies: []string{"Thanks, here it is back."}})
 	c, err := w.chat.AddContact(w.ctx, "employee:"+w.employee.ID, w.employee.ID,
 		chat.AddContactRequest{Channel: "signal", Address: taylor, DisplayName: "Taylor Brooks"})
 	if err != nil {
@@ -54,7 +56,13 @@ func TestConsentThenChat(t *testing.T) {
 	if conv.CanSend || !strings.Contains(conv.Blocked, "Waiting for Taylor Brooks") {
 		t.Fatalf("before consent the conversation = %+v, want it blocked", conv)
 	}
-	// Nothing may flow before consent: refused, and nothing archived.
+	// Nothing may flow before consent: refused, and nothing archived. The
+	// outbox archives the request's delivery event after sending it, so
+	// wait for that before measuring.
+	w.eventually("the request is sent", func() bool {
+		_, ok := find(w.messages(conv.ID), func(m chat.MessageView) bool { return m.Kind == "consent" && m.Status == steward.StatusSent })
+		return ok
+	})
 	size := w.log.Size()
 	_, err = w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "too early"})
 	if !steward.Is(steward.ConsentRequired, err) {
@@ -348,5 +356,37 @@ func TestReactAndDelete(t *testing.T) {
 	_, _, content, err := w.chat.Reader.Open(w.ctx, sent.RecordID)
 	if err != nil || content.Body != "Sent in error" {
 		t.Fatalf("archived original = %+v, %v", content, err)
+	}
+}
+
+// A message that waits in the outbox is not sent if the contact's consent
+// ends meanwhile: the outbox asks Guard just before sending.
+func TestGuardStopsSendAfterConsentEnds(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond})
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	conv, _ := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	sent, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "Queued"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, meta, content, err := w.chat.Reader.Open(w.ctx, sent.RecordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &steward.Delivery{Channel: "signal", Account: meta.Sender, RecordID: rec.ID}
+	if err := w.chat.Guard(w.ctx, d, rec, content); err != nil {
+		t.Fatalf("guard with consent: %v", err)
+	}
+	got, _ := w.db.ContactByID(w.ctx, c.ID)
+	got.ConsentState = steward.ConsentRevoked
+	if err := w.db.UpdateContact(w.ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.chat.Guard(w.ctx, d, rec, content); !steward.Is(steward.ConsentRequired, err) {
+		t.Fatalf("guard after revocation: %v, want consent_required", err)
 	}
 }

@@ -107,6 +107,7 @@ func newWorld(t *testing.T, contacts ...signalsim.Contact) *world {
 			w.chat.ContactChanged(c)
 		}}
 	w.chat.Consent, w.chat.Enqueue = w.consent, w.outbox.Enqueue
+	w.outbox.Guard = w.chat.Guard
 	w.pipe.Consent, w.pipe.Router = w.consent, w.chat
 	if _, err := w.consent.SetText(ctx, "test", "v1", "This chat is recorded. Reply ACCEPT or DECLINE."); err != nil {
 		t.Fatal(err)

@@ -51,3 +51,46 @@ func (s *Service) DeliveryChanged(d *steward.Delivery) {
 	}
 	s.Hub.Publish(id.EmployeeID, Event{Type: "delivery", ConversationID: d.ConversationID, RecordID: d.RecordID})
 }
+
+// Guard is the outbox's last check before an item leaves: every outside
+// recipient must still have active consent, since a contact may decline
+// or send STOP while a message waits in the queue. Consent requests
+// themselves always go. Returns ConsentRequired to cancel the delivery.
+func (s *Service) Guard(ctx context.Context, d *steward.Delivery, rec *steward.Record, c *steward.Content) error {
+	if rec.Kind == steward.RecordConsent {
+		return nil
+	}
+	id, err := s.Store.IdentityByAddress(ctx, d.Channel, d.Account)
+	if err != nil {
+		return err
+	}
+	addrs := make([]string, 0, len(c.Recipients))
+	for _, r := range c.Recipients {
+		addrs = append(addrs, r.Address)
+	}
+	if c.Conversation.ID != "" && c.Conversation.Kind != steward.ConversationDirect && rec.ConversationID != "" {
+		ms, err := s.Store.Members(ctx, rec.ConversationID)
+		if err != nil {
+			return err
+		}
+		addrs = addrs[:0]
+		for _, m := range ms {
+			addrs = append(addrs, m.Address)
+		}
+	}
+	for _, a := range addrs {
+		if a == d.Account {
+			continue
+		}
+		if _, err := s.Store.IdentityByAddress(ctx, d.Channel, a); err == nil {
+			continue // a colleague
+		}
+		ct, err := s.Store.ContactByAddress(ctx, id.EmployeeID, d.Channel, a)
+		if steward.Is(steward.NotFound, err) || err == nil && ct.ConsentState != steward.ConsentActive {
+			return steward.E(steward.ConsentRequired, "not sent: the recipient's consent ended while the message waited")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -423,7 +423,7 @@ func (s *Service) finishLink(ctx context.Context, lk Linker, id *steward.Identit
 	case number != id.Address:
 		next.State, next.Error = "failed", "the phone that scanned the code is not this identity's number"
 	default:
-		id.Status = steward.IdentityActive
+		id.Status, id.UpdatedAt = steward.IdentityActive, s.now()
 		if err := s.Store.UpdateIdentity(ctx, id); err != nil {
 			next.State, next.Error = "failed", steward.PublicMessage(err)
 			break

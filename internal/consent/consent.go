@@ -222,7 +222,7 @@ func (s *Service) request(ctx context.Context, c *steward.Contact, id *steward.I
 	now := s.now()
 	from := c.ConsentState
 	c.ConsentState, c.ConsentVersion, c.ConsentReason = steward.ConsentPending, text.Version, "Consent requested "+reason
-	c.RequestedAt, c.ConsentChangedAt = &now, &now
+	c.RequestedAt, c.ConsentChangedAt, c.UpdatedAt = &now, &now, now
 	it := &steward.Item{
 		Type: steward.EventConsent, Channel: c.Channel, Direction: steward.DirOutbound,
 		ChannelMessageID: "consent:" + c.ID + ":request:" + steward.NewID(),
@@ -288,7 +288,7 @@ func (s *Service) transition(ctx context.Context, c *steward.Contact, account st
 	if err != nil {
 		return err
 	}
-	c.ConsentState, c.ConsentReason, c.ConsentChangedAt = to, reason, &now
+	c.ConsentState, c.ConsentReason, c.ConsentChangedAt, c.UpdatedAt = to, reason, &now, now
 	if err := s.Store.UpdateContact(ctx, c); err != nil {
 		return err
 	}

@@ -249,8 +249,7 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request) (*chat.SendR
 }
 
 // ParseMultipartSend reads a multipart send: the "body" and "reply_to"
-// fields and every "files" part, within max bytes in all. The web inbox
-// uses it too.
+// fields and every "files" part, within max bytes in all.
 func ParseMultipartSend(w http.ResponseWriter, r *http.Request, max int64) (*chat.SendRequest, error) {
 	const op steward.Op = "httpapi.ParseMultipartSend"
 	r.Body = http.MaxBytesReader(w, r.Body, max)

@@ -127,7 +127,7 @@ func (s *Server) putIdentity(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, steward.E(op, steward.Conflict, "that address is another employee's work identity"))
 		return
 	case err == nil:
-		id.Mode, id.Status = req.Mode, status
+		id.Mode, id.Status, id.UpdatedAt = req.Mode, status, s.now().UTC()
 		err = s.Store.UpdateIdentity(r.Context(), id)
 	case steward.Is(steward.NotFound, err):
 		id = &steward.Identity{EmployeeID: e.ID, Channel: ch, Address: addr, Mode: req.Mode, Status: status}

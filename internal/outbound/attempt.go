@@ -99,6 +99,11 @@ func (w *Worker) request(ctx context.Context, d *steward.Delivery) (*steward.Sen
 	if !fits {
 		return nil, nil, steward.Errorf(op, steward.Invalid, "the archived record is not a %s", d.Op)
 	}
+	if w.Guard != nil {
+		if err := w.Guard(ctx, d, rec, c); err != nil {
+			return nil, nil, steward.E(op, err)
+		}
+	}
 
 	req := &steward.SendRequest{Op: d.Op, Account: meta.Sender, Target: meta.Target}
 	if c.Conversation.ID != "" && c.Conversation.Kind != steward.ConversationDirect {
@@ -217,6 +222,8 @@ func (w *Worker) failed(ctx context.Context, d *steward.Delivery, prev int, err 
 	}
 	d.LastError = steward.PublicMessage(err)
 	switch {
+	case steward.Is(steward.ConsentRequired, err):
+		d.State = steward.DeliveryCancelled
 	case permanent(err):
 		d.State = steward.DeliveryFailed
 	case d.Attempts >= w.maxAttempts():

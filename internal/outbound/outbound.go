@@ -128,6 +128,11 @@ type Worker struct {
 	// pushes it live). It gets a copy, on the worker's goroutines, and must
 	// not block.
 	Notify func(d *steward.Delivery)
+	// Guard, if set, is asked just before each send whether the archived
+	// item may still go out. A ConsentRequired answer (consent was declined
+	// or withdrawn while it waited) cancels the delivery for good; other
+	// errors fail the attempt like any other.
+	Guard  func(ctx context.Context, d *steward.Delivery, rec *steward.Record, c *steward.Content) error
 	Logger *slog.Logger
 	Now    func() time.Time
 

@@ -38,11 +38,14 @@
 // signal-cli acknowledges messages to Signal's server as it decrypts them
 // and keeps no replay log, and its event stream carries no ids. So Events
 // never drops a connection over a failing or slow handler: an id-less
-// event is retried in place until captured. Events that signal-cli wrote
+// event is retried in place until captured. (A server that does send ids
+// is resumed with Last-Event-ID after a reconnect.) Events that signal-cli wrote
 // to a connection that then broke are lost to this package; that window
 // is what State exposes for capture-health alerting.
 //
 // Group membership changes are not in signal-cli's envelope (an update
-// carries only the group id, name and revision), so they are derived by
-// comparing ListGroups snapshots with MembershipItem.
+// carries only the group id, name and revision). MembershipItem derives
+// them from two ListGroups snapshots; nothing polls the snapshots yet, so
+// changes made from a phone are not captured as membership events (changes
+// made through Steward are).
 package signal

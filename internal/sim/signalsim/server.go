@@ -12,7 +12,7 @@
 //     notification's params object {"envelope":…,"account":…}, and a `:`
 //     comment line as keep-alive every Options.KeepAlive (15 s by default).
 //     An unknown account is answered 400 with no body; no account follows
-//     every account.
+//     every account. During an Outage, and after Close, the answer is 503.
 //     Like signal-cli, no event carries an SSE id, so nothing can be
 //     replayed with Last-Event-ID.
 //   - GET /api/v1/check: 200.
@@ -126,6 +126,7 @@ type Server struct {
 	timers      map[*time.Timer]struct{}
 	links       map[string]bool // pending device link URIs
 	linkNumbers []string        // numbers the next finishLink calls link
+	down        int             // outages in progress; event streams are refused while positive
 
 	rateLimitAfter int // Options.RateLimitAfter, changed by SetRateLimitAfter
 }
@@ -294,6 +295,22 @@ func (s *Server) dropLocked() {
 	}
 }
 
+// Outage cuts every connected event stream, as Drop does, and answers new
+// event-stream requests 503 for d, as a daemon that is restarting or
+// unreachable would. JSON-RPC keeps working, and envelopes produced
+// meanwhile are queued and delivered once a stream connects again, so an
+// outage loses nothing a client had not already received.
+func (s *Server) Outage(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.down++
+	s.dropLocked()
+	s.afterLocked(d, func() { s.down-- })
+}
+
 // Close stops every pending timer and ends every event stream. Later
 // sends are still answered, but contacts no longer react.
 func (s *Server) Close() {
@@ -433,7 +450,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &sub{notify: make(chan struct{}, 1), cut: make(chan struct{})}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.down > 0 {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return

@@ -498,6 +498,43 @@ func TestDropReconnects(t *testing.T) {
 	}
 }
 
+// TestOutage: an outage cuts the streams and refuses new ones with 503
+// for its duration; what the contact wrote meanwhile is queued and
+// delivered, once, when the stream is back.
+func TestOutage(t *testing.T) {
+	h := newHarness(t, signalsim.Options{})
+	h.sim.AddContact(signalsim.Contact{Number: alice})
+	ch, ev := h.stream(t, work)
+	if err := h.sim.ContactWrites(alice, work, "before"); err != nil {
+		t.Fatal(err)
+	}
+	next(t, ch, "before", textIs("before"))
+	h.sim.Outage(300 * time.Millisecond)
+	resp, err := http.Get(h.ts.URL + "/api/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("event stream during an outage: %d, want 503", resp.StatusCode)
+	}
+	if err := h.sim.ContactWrites(alice, work, "during"); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.sim.Queued(work); n != 1 {
+		t.Errorf("queued during the outage: %d, want 1", n)
+	}
+	next(t, ch, "during", textIs("during"))
+	select {
+	case n := <-ch:
+		t.Errorf("unexpected envelope after the outage: %+v", n.Envelope)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if st := ev.State(); st.Reconnects < 1 {
+		t.Errorf("state %+v: no reconnect", st)
+	}
+}
+
 func TestEventsEndpoint(t *testing.T) {
 	h := newHarness(t, signalsim.Options{KeepAlive: 5 * time.Millisecond})
 	resp, err := http.Get(h.ts.URL + "/api/v1/events?account=%2B15559999999")

@@ -370,7 +370,10 @@
         if (conv && (type === "contact" || ev.conversation_id === conv.id)) { conv.refresh(); }
       });
     }
-    ["message", "delivery", "conversation", "contact"].forEach(handle);
+    // Every event the server names (see chat.Event): all of them change
+    // what a list or the open conversation shows.
+    ["message", "edit", "delete", "reaction", "receipt", "membership", "consent", "delivery",
+      "conversation", "contact", "identity"].forEach(handle);
     es.addEventListener("error", function () {
       if (es.readyState !== EventSource.CLOSED) { return; } // the browser retries by itself
       // Closed for good: signed out (401), or the server is away.
