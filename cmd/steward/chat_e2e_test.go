@@ -16,6 +16,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/httpapi"
+	sigcli "github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -796,5 +797,50 @@ func TestChatStreamOutage(t *testing.T) {
 	e.s.stop(t)
 	if out, _, code := runSteward(t, "verify", "--data", e.data); code != 0 {
 		t.Fatalf("verify: %s", out)
+	}
+}
+
+// TestChatGroupChangedOutsideSteward: a group change made on the channel
+// directly (from a phone) reaches Steward only as an update envelope that
+// names the group and its revision. Steward asks the daemon for the
+// members and archives the difference as a membership event, which the
+// other employee in the group sees.
+func TestChatGroupChangedOutsideSteward(t *testing.T) {
+	t.Parallel()
+	const alice, bob, outsider = "+12025550131", "+12025550132", "+14155550131"
+	_, simURL := startSim(t, "127.0.0.1:0", "--account", alice, "--account", bob, "--contact", outsider+",accept,50ms")
+	e := startChat(t, simURL)
+	e.employee(t, "alice@agency.example.gov", "Alice Stone", alice, steward.IdentityGoverned)
+	b := e.employee(t, "bob@agency.example.gov", "Bob Reyes", bob, steward.IdentityGoverned)
+
+	// Alice's phone creates a group with Bob and an outsider, bypassing Steward.
+	client := &sigcli.Client{BaseURL: simURL}
+	if _, err := client.UpdateGroup(context.Background(), alice, sigcli.UpdateGroupParams{Name: "Field team",
+		Members: []string{bob, outsider}}); err != nil {
+		t.Fatal(err)
+	}
+	var notice string
+	e.waitFor(t, "Bob sees the membership change", 10*time.Second, func() bool {
+		var list struct {
+			Conversations []chat.ConversationView `json:"conversations"`
+		}
+		if code := call(t, "GET", e.base+"/api/v1/conversations", b.inbox, nil, &list); code != 200 {
+			return false
+		}
+		for _, c := range list.Conversations {
+			if c.Kind != steward.ConversationGroup {
+				continue
+			}
+			for _, m := range e.messages(t, b.inbox, c.ID) {
+				if m.Kind == "notice" && strings.Contains(m.Notice, "added") {
+					notice = m.Notice
+					return strings.Contains(m.Notice, outsider) || strings.Contains(m.Notice, "Bob")
+				}
+			}
+		}
+		return false
+	})
+	if !strings.Contains(notice, outsider) {
+		t.Fatalf("membership notice %q does not name the outsider %s", notice, outsider)
 	}
 }

@@ -73,8 +73,12 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 			if err := inner(ctx, it); err != nil {
 				return err
 			}
-			if acct, ok := it.Extra["account"].(string); ok {
+			acct, _ := it.Extra["account"].(string)
+			if acct != "" {
 				s.health.seen(acct, it.ReceivedAt)
+			}
+			if _, ok := it.Extra["group_update"]; ok && acct != "" && it.Conversation.ID != "" {
+				reconcileGroup(ctx, a, s.signal, acct, it, logger)
 			}
 			return nil
 		}
@@ -177,5 +181,50 @@ func newConnector(a *app, client *signal.Client, m *metrics.Metrics, logger *slo
 			_, err := a.pipeline.RecordDeadLetter(ctx, signal.ChannelSignal, raw, reason)
 			return err
 		},
+	}
+}
+
+// reconcileGroup captures the membership change behind a group update
+// envelope, which names only the group and its revision: it compares the
+// members Steward knows with the daemon's listGroups and archives the
+// difference as a membership event (added or removed from a phone, say).
+// A failure is logged, never fails the capture of the update itself.
+func reconcileGroup(ctx context.Context, a *app, client *signal.Client, account string, it *steward.Item, logger *slog.Logger) {
+	gs, err := client.ListGroups(ctx, account, it.Conversation.ID)
+	if err != nil || len(gs) != 1 {
+		logger.Warn("signal: group update not reconciled", "err", err)
+		return
+	}
+	conv, err := a.db.EnsureConversation(ctx, &steward.Conversation{Channel: signal.ChannelSignal,
+		Kind: steward.ConversationGroup, Key: "group:" + it.Conversation.ID})
+	if err != nil {
+		logger.Warn("signal: group update not reconciled", "err", err)
+		return
+	}
+	known, err := a.db.Members(ctx, conv.ID)
+	if err != nil {
+		logger.Warn("signal: group update not reconciled", "err", err)
+		return
+	}
+	// Compare by address alone: Steward keeps members by the address they
+	// were seen under, the number when there is one.
+	var before, after []signal.GroupMember
+	for _, m := range known {
+		before = append(before, signal.GroupMember{Number: m.Address})
+	}
+	for _, m := range gs[0].Members {
+		addr := m.Number
+		if addr == "" {
+			addr = m.UUID
+		}
+		after = append(after, signal.GroupMember{Number: addr})
+	}
+	rev, _ := it.Extra["group_revision"].(int64)
+	mi, changed := signal.MembershipItem(account, gs[0], rev, it.Sender.Address, before, after, it.SentAt)
+	if !changed {
+		return
+	}
+	if _, err := a.pipeline.Capture(ctx, &mi); err != nil {
+		logger.Warn("signal: group membership change not captured", "err", err)
 	}
 }

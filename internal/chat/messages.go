@@ -182,6 +182,11 @@ func (b *builder) delivery(ctx context.Context, v *MessageView) {
 }
 
 func (b *builder) message(ctx context.Context, e entry) {
+	if e.c.Body == "" && len(e.c.Attachments) == 0 && e.c.Extra[steward.ExtraAttachmentsMissing] == nil {
+		// A bare group update or timer change: archived, but what it
+		// changed is shown by its membership event, not as an empty bubble.
+		return
+	}
 	v := &MessageView{Kind: "message", Sender: b.party(e.c.Sender), Body: e.c.Body}
 	v.Mine = v.Sender.Me
 	for _, a := range e.c.Attachments {
