@@ -105,6 +105,11 @@ func (c *Connector) handle(e Event) error {
 	if err != nil {
 		return c.deadLetter(e.Data, err)
 	}
+	if n.Exception != nil && len(items) == 0 {
+		// signal-cli received something it could not decrypt or parse: a
+		// message was sent that no one can read. Keep the evidence.
+		return c.deadLetter(e.Data, steward.Errorf("", steward.Invalid, "signal-cli could not process an envelope (%s)", n.Exception.Type))
+	}
 	for i := range items {
 		c.fetchAttachments(&items[i])
 		if err := c.Capture(c.ctx, &items[i]); err != nil {

@@ -123,9 +123,22 @@ func TestConnectorRecordsMissingAttachment(t *testing.T) {
 }
 
 // TestConnectorDeadLetter: an event that does not decode is kept, with its
-// reason, through DeadLetter, and never reaches Capture.
+// reason, through DeadLetter, and never reaches Capture. So is an envelope
+// signal-cli itself reports it could not process.
 func TestConnectorDeadLetter(t *testing.T) {
-	d := &connectorDaemon{event: []byte(`{"jsonrpc":"2.0","method":"receive","params":{"account":"+4930123456"}}`)}
+	t.Run("undecodable", func(t *testing.T) {
+		testDeadLetter(t, `{"jsonrpc":"2.0","method":"receive","params":{"account":"+4930123456"}}`, "envelope")
+	})
+	t.Run("exception", func(t *testing.T) {
+		testDeadLetter(t, `{"jsonrpc":"2.0","method":"receive","params":{"account":"+4930123456","envelope":`+
+			`{"source":"+4915112345678","sourceNumber":"+4915112345678","sourceDevice":1,"timestamp":1700000000000},`+
+			`"exception":{"message":"Invalid PreKey message","type":"ProtocolInvalidMessageException"}}}`,
+			"ProtocolInvalidMessageException")
+	})
+}
+
+func testDeadLetter(t *testing.T, event, reason string) {
+	d := &connectorDaemon{event: []byte(event)}
 	srv := httptest.NewServer(d)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -151,7 +164,7 @@ func TestConnectorDeadLetter(t *testing.T) {
 	go c.Run(ctx)
 	select {
 	case l := <-got:
-		if l.raw != string(d.event) || !strings.Contains(l.reason, "envelope") {
+		if l.raw != string(d.event) || !strings.Contains(l.reason, reason) {
 			t.Fatalf("dead letter %+v", l)
 		}
 	case <-time.After(10 * time.Second):
