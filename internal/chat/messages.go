@@ -205,6 +205,12 @@ func (b *builder) message(ctx context.Context, e entry) {
 	}
 	switch pipeline.Hold(e.meta.Action) {
 	case pipeline.HoldItem:
+		if b.conv.Kind == steward.ConversationGroup && v.Sender.ConsentState == steward.ConsentActive {
+			// Held in a group until its sender consented one to one; that
+			// consent is recorded in the direct conversation, not here, so
+			// the sender's present state decides.
+			break
+		}
 		v.Status = "held"
 		if b.held == nil {
 			b.held = map[string][]*MessageView{}
