@@ -56,7 +56,7 @@ func issue(t *testing.T, a *app, name string, ttl time.Duration, scopes ...stewa
 func TestRouteScopes(t *testing.T) {
 	a, srv := newTestAPI(t)
 	tokens := map[steward.Scope]string{}
-	for _, s := range []steward.Scope{steward.ScopeCapture, steward.ScopeRead, steward.ScopeAdmin} {
+	for _, s := range []steward.Scope{steward.ScopeCapture, steward.ScopeRead, steward.ScopeAdmin, steward.ScopeAudit} {
 		tokens[s] = issue(t, a, "only-"+string(s), 0, s)
 	}
 	emp := &steward.Employee{UserName: "scopes@agency.example.gov", DisplayName: "Scope Test", Active: true}
@@ -329,5 +329,39 @@ func TestEmployeesAndIdentities(t *testing.T) {
 	call(t, "GET", srv.URL+"/api/v1/records/"+c.RecordID, tok, nil, &rec)
 	if rec.Content == nil || len(rec.Content.Recipients) != 1 || rec.Content.Recipients[0].EmployeeID != e.ID {
 		t.Fatalf("capture not attributed to the employee: %+v", rec.Content)
+	}
+}
+
+// TestAuditAPI: the audit trail is read with the audit scope alone, holds
+// the administrative actions and reads that happened, filters, and
+// records its own reading.
+func TestAuditAPI(t *testing.T) {
+	a, srv := newTestAPI(t)
+	admin := issue(t, a, "admin", 0, steward.ScopeAdmin)
+	auditor := issue(t, a, "auditor", 0, steward.ScopeAudit)
+	var emp steward.Employee
+	if code := call(t, "POST", srv.URL+"/api/v1/employees", admin, map[string]string{
+		"user_name": "audit.me@agency.example.gov", "display_name": "Audit Me"}, &emp); code != 201 {
+		t.Fatalf("create employee: %d", code)
+	}
+	if code := call(t, "GET", srv.URL+"/api/v1/audit", admin, nil, nil); code != http.StatusForbidden {
+		t.Fatalf("admin reading the audit trail: %d, want 403", code)
+	}
+	var out struct {
+		Entries []httpapi.AuditEntry `json:"entries"`
+	}
+	if code := call(t, "GET", srv.URL+"/api/v1/audit?action=employee.", auditor, nil, &out); code != 200 {
+		t.Fatalf("audit: %d", code)
+	}
+	if len(out.Entries) != 1 || out.Entries[0].Action != "employee.create" || out.Entries[0].Subject != emp.ID ||
+		out.Entries[0].Details["user_name"] != "audit.me@agency.example.gov" {
+		t.Fatalf("employee.* entries = %+v", out.Entries)
+	}
+	out.Entries = nil
+	if code := call(t, "GET", srv.URL+"/api/v1/audit?action=audit.read", auditor, nil, &out); code != 200 || len(out.Entries) != 1 {
+		t.Fatalf("the audit query was not itself audited: %d %+v", code, out.Entries)
+	}
+	if code := call(t, "GET", srv.URL+"/api/v1/audit?since=yesterday", auditor, nil, nil); code != 400 {
+		t.Fatalf("bad since: %d, want 400", code)
 	}
 }

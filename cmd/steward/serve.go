@@ -13,6 +13,8 @@ import (
 
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/metrics"
+	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/scim"
 	"github.com/steward-gov/steward/internal/steward"
 	"github.com/steward-gov/steward/internal/web"
 )
@@ -87,7 +89,20 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.String("addr"), err)
 	}
-	srv := newHTTPServer(rootHandler(api.Handler(), inbox.Handler()), logger)
+	off := &offboarder{app: a, logger: logger}
+	prov := &scim.Server{Store: a.db, Logger: logger, OnChange: off.change,
+		Authenticate: func(ctx context.Context, secret string) (*steward.Token, error) {
+			return steward.Authenticate(ctx, a.db, secret, time.Now())
+		},
+		Audit: func(ctx context.Context, action, subject string, details map[string]any) error {
+			actor := "scim"
+			if who, ok := details["actor"].(string); ok && who != "" {
+				actor = who
+			}
+			_, err := a.pipeline.Audit(ctx, pipeline.AuditEntry{Actor: actor, Action: action, Subject: subject, Details: details})
+			return err
+		}}
+	srv := newHTTPServer(rootHandler(api.Handler(), inbox.Handler(), prov.Handler()), logger)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -137,11 +152,12 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	return err
 }
 
-// rootHandler serves the inbox under /inbox/, sends the bare root there,
-// and everything else to the API (whose own table answers 404 and 405).
-func rootHandler(api, inbox http.Handler) http.Handler {
+// rootHandler serves the inbox under /inbox/, SCIM provisioning under
+// /scim/v2/, sends the bare root to the inbox, and everything else to the API (whose own table answers 404 and 405).
+func rootHandler(api, inbox, provisioning http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/inbox/", inbox)
+	mux.Handle(scim.Prefix+"/", provisioning)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/inbox/", http.StatusSeeOther)
 	})

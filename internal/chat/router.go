@@ -54,15 +54,22 @@ func (s *Service) DeliveryChanged(d *steward.Delivery) {
 
 // Guard is the outbox's last check before an item leaves: every outside
 // recipient must still have active consent, since a contact may decline
-// or send STOP while a message waits in the queue. Consent requests
-// themselves always go. Returns ConsentRequired to cancel the delivery.
+// or send STOP while a message waits in the queue, and the sender must
+// still be allowed to send. Consent requests themselves always go (unless
+// the sender was offboarded). Returns ConsentRequired or Permission to
+// cancel the delivery.
 func (s *Service) Guard(ctx context.Context, d *steward.Delivery, rec *steward.Record, c *steward.Content) error {
-	if rec.Kind == steward.RecordConsent {
-		return nil
-	}
 	id, err := s.Store.IdentityByAddress(ctx, d.Channel, d.Account)
 	if err != nil {
 		return err
+	}
+	// An offboarded employee's identities are suspended at once; what they
+	// queued before leaving does not go out after.
+	if id.Status == steward.IdentitySuspended {
+		return steward.E(steward.Permission, "not sent: the sender's work identity is suspended")
+	}
+	if rec.Kind == steward.RecordConsent {
+		return nil
 	}
 	addrs := make([]string, 0, len(c.Recipients))
 	for _, r := range c.Recipients {

@@ -105,6 +105,7 @@ var routes = []route{
 	{"POST /api/v1/deliveries/{id}/retry", steward.ScopeAdmin, (*Server).retryDelivery},
 	{"GET /api/v1/capture-health", steward.ScopeAdmin, (*Server).captureHealth},
 	{"GET /api/v1/dead-letters", steward.ScopeAdmin, (*Server).listDeadLetters},
+	{"GET /api/v1/audit", steward.ScopeAudit, (*Server).listAudit},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.

@@ -222,7 +222,8 @@ func (w *Worker) failed(ctx context.Context, d *steward.Delivery, prev int, err 
 	}
 	d.LastError = steward.PublicMessage(err)
 	switch {
-	case steward.Is(steward.ConsentRequired, err):
+	case steward.Is(steward.ConsentRequired, err) || steward.Is(steward.Permission, err):
+		// Consent ended or the sender was offboarded while it waited (Guard).
 		d.State = steward.DeliveryCancelled
 	case permanent(err):
 		d.State = steward.DeliveryFailed

@@ -130,8 +130,9 @@ type Worker struct {
 	Notify func(d *steward.Delivery)
 	// Guard, if set, is asked just before each send whether the archived
 	// item may still go out. A ConsentRequired answer (consent was declined
-	// or withdrawn while it waited) cancels the delivery for good; other
-	// errors fail the attempt like any other.
+	// or withdrawn while it waited) or a Permission answer (the sender was
+	// offboarded) cancels the delivery for good; other errors fail the
+	// attempt like any other.
 	Guard  func(ctx context.Context, d *steward.Delivery, rec *steward.Record, c *steward.Content) error
 	Logger *slog.Logger
 	Now    func() time.Time

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"testing"
+
+	"github.com/steward-gov/steward/internal/steward"
 )
 
 // TestMigrateFrom001 upgrades a store made by the first migration alone:
@@ -67,6 +69,12 @@ func TestMigrateFrom001(t *testing.T) {
 	}
 	if c.DisplayName != "Client" || c.RequestedAt != nil || c.ConsentChangedAt != nil || c.ConsentReason != "" {
 		t.Fatalf("migrated contact = %+v", c)
+	}
+	// Migration 004 folds existing user names, so SCIM's case-insensitive
+	// lookup finds employees made before it.
+	es, n, err := db.QueryEmployees(ctx, steward.EmployeeQuery{UserName: "ADA"})
+	if err != nil || n != 1 || len(es) != 1 || es[0].ID != "emp-1" || es[0].Caveats != nil || es[0].SCIMResource != nil {
+		t.Fatalf("QueryEmployees(ADA) = %+v, %d, %v; want emp-1 without SCIM fields", es, n, err)
 	}
 	tk, err := db.TokenByHash(ctx, []byte{1})
 	if err != nil || tk.Name != "ci" || tk.EmployeeID != "" {

@@ -7,18 +7,54 @@ import (
 
 // Employee is a person in the organization, as the identity provider (or,
 // without one, an administrator) describes them.
+//
+// An employee is never destroyed: records refer to them for as long as the
+// records are kept. Deleting one (EmployeeStore.DeleteEmployee) marks them
+// deleted and inactive and releases their user name and external id, so
+// that the identity provider may reuse both for someone else.
 type Employee struct {
-	ID          string    `json:"id"`
-	ExternalID  string    `json:"external_id,omitempty"` // the identity provider's id
-	UserName    string    `json:"user_name"`             // unique sign-in name, usually the work email
-	DisplayName string    `json:"display_name"`
-	Email       string    `json:"email,omitempty"`
-	Department  string    `json:"department,omitempty"`
-	Title       string    `json:"title,omitempty"`
-	Seniority   string    `json:"seniority,omitempty"`
-	Active      bool      `json:"active"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	ExternalID  string `json:"external_id,omitempty"` // the identity provider's id
+	UserName    string `json:"user_name"`             // unique sign-in name, usually the work email
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email,omitempty"`
+	Department  string `json:"department,omitempty"`
+	Title       string `json:"title,omitempty"`
+	Seniority   string `json:"seniority,omitempty"`
+	// EmployeeNumber and Organization come from the SCIM enterprise
+	// extension, as the identity provider sends them.
+	EmployeeNumber string `json:"employee_number,omitempty"`
+	Organization   string `json:"organization,omitempty"`
+	// ManagerID is the manager's employee id as the identity provider sent
+	// it; it is not checked, since a manager may be provisioned later.
+	ManagerID string `json:"manager_id,omitempty"`
+	// CapstoneOfficial marks a senior official whose messages the Capstone
+	// approach keeps permanently.
+	CapstoneOfficial bool `json:"capstone_official,omitempty"`
+	// Caveats are the clearance or handling caveats the organization maps
+	// from its directory, opaque to the store.
+	Caveats []string `json:"caveats,omitempty"`
+	Active  bool     `json:"active"`
+	// SCIMResource is the SCIM User resource exactly as the identity
+	// provider last left it (after applying its PATCHes), without id and
+	// meta; nil for employees never provisioned over SCIM. The store keeps
+	// it as opaque bytes.
+	SCIMResource []byte    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// DeletedAt is set once the employee is deleted; see DeleteEmployee.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// EmployeeQuery selects employees not deleted. Empty fields match every
+// employee; set fields must all match.
+type EmployeeQuery struct {
+	UserName   string // compared case-insensitively (Unicode simple folding), as SCIM requires
+	ExternalID string // compared exactly
+	Email      string // compared case-insensitively (ASCII)
+	ManagerID  string // compared exactly: the manager's direct reports
+	Offset     int    // rows to skip
+	Limit      int    // at most this many rows; 0 means no limit
 }
 
 // IdentityMode says how Steward holds a work identity.
@@ -125,17 +161,34 @@ type Conversation struct {
 // provisioning and seeding; authorization is the caller's job.
 type EmployeeStore interface {
 	// CreateEmployee stores e, assigning ID and timestamps when empty.
-	// Returns Conflict if UserName or ExternalID is taken, Invalid if
-	// UserName is empty.
+	// Returns Conflict if UserName (compared case-insensitively) or
+	// ExternalID is taken by an employee not deleted, Invalid if UserName
+	// is empty. DeletedAt is ignored: employees are created undeleted.
 	CreateEmployee(ctx context.Context, e *Employee) error
-	// UpdateEmployee replaces the stored fields of e.ID. Returns NotFound.
+	// UpdateEmployee replaces the stored fields of e.ID but CreatedAt and
+	// DeletedAt. Returns NotFound if there is no such employee or it is
+	// deleted, Conflict as CreateEmployee.
 	UpdateEmployee(ctx context.Context, e *Employee) error
-	// EmployeeByID returns NotFound if there is none.
+	// DeleteEmployee marks the employee deleted and inactive at time at,
+	// releases its user name and external id for reuse (EmployeeByID
+	// still reports both), and removes it from every group. Nothing else is
+	// removed: the employee's identities, contacts and records stay.
+	// Returns NotFound if there is no such employee or it is already
+	// deleted.
+	DeleteEmployee(ctx context.Context, id string, at time.Time) error
+	// EmployeeByID returns NotFound if there is none. It returns deleted
+	// employees too, with DeletedAt set, since records still name them.
 	EmployeeByID(ctx context.Context, id string) (*Employee, error)
-	// EmployeeByUserName returns NotFound if there is none.
+	// EmployeeByUserName returns the undeleted employee with exactly this
+	// user name, or NotFound.
 	EmployeeByUserName(ctx context.Context, userName string) (*Employee, error)
-	// Employees lists employees ordered by user name.
+	// Employees lists the employees not deleted, ordered by user name.
 	Employees(ctx context.Context) ([]*Employee, error)
+	// QueryEmployees returns the employees not deleted that match q,
+	// ordered by case-folded user name then id, with q.Offset and q.Limit
+	// applied, and the number that match before paging. Returns Invalid
+	// for a negative offset or limit.
+	QueryEmployees(ctx context.Context, q EmployeeQuery) ([]*Employee, int, error)
 }
 
 // IdentityStore keeps work identities.

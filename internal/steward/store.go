@@ -6,7 +6,9 @@ import "context"
 // later, postgres implement it; storetest checks any implementation.
 type Store interface {
 	LogStore
+	AuditStore
 	EmployeeStore
+	GroupStore
 	IdentityStore
 	ContactStore
 	ConversationStore

@@ -21,11 +21,17 @@ const (
 	// conversations and sends, and nothing else. Sign-in through the
 	// identity provider will issue the same principal.
 	ScopeInbox Scope = "inbox"
+	// ScopeScim provisions employees and groups over SCIM 2.0 (/scim/v2),
+	// the identity provider's token; it grants nothing else.
+	ScopeScim Scope = "scim"
+	// ScopeAudit reads the audit trail (GET /api/v1/audit): the auditor's
+	// scope. No other scope, admin included, reads it.
+	ScopeAudit Scope = "audit"
 )
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool {
-	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox
+	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit
 }
 
 // Token is an API bearer token. The secret itself is never stored: only its
@@ -98,11 +104,11 @@ func IssueToken(ctx context.Context, ts TokenStore, spec TokenSpec, now time.Tim
 		return "", nil, E(op, Invalid, "token name must be 1-128 characters")
 	}
 	if len(spec.Scopes) == 0 {
-		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox)")
+		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox, scim, audit)")
 	}
 	for _, s := range spec.Scopes {
 		if !ValidScope(s) {
-			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin or inbox)", s)
+			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin, inbox, scim or audit)", s)
 		}
 	}
 	if slices.Contains(spec.Scopes, ScopeInbox) != (spec.EmployeeID != "") {
@@ -138,7 +144,7 @@ func ParseScopes(s string) ([]Scope, error) {
 			continue
 		}
 		if !ValidScope(Scope(f)) {
-			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read or admin)", f)
+			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read, admin, inbox, scim or audit)", f)
 		}
 		out = append(out, Scope(f))
 	}

@@ -289,7 +289,10 @@ func newEmployee(t *testing.T, s steward.Store, name string) *steward.Employee {
 
 func normEmployee(e *steward.Employee) steward.Employee {
 	c := *e
-	c.CreatedAt, c.UpdatedAt = ts(c.CreatedAt), ts(c.UpdatedAt)
+	c.CreatedAt, c.UpdatedAt, c.DeletedAt = ts(c.CreatedAt), ts(c.UpdatedAt), tsp(c.DeletedAt)
+	if len(c.Caveats) == 0 {
+		c.Caveats = nil
+	}
 	return c
 }
 

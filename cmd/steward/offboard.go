@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/scim"
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+// offboarder applies identity-provider changes that must take effect at
+// once. It runs synchronously inside the SCIM request that deactivates or
+// deletes someone, so by the time the identity provider gets its answer:
+// the employee's tokens are revoked, their inbox sessions are gone, and
+// their work identities are suspended (they stop sending; what is sent to
+// them is still captured). Reactivation restores the identities it
+// suspended and nothing else: tokens stay revoked and must be issued anew.
+type offboarder struct {
+	app    *app
+	logger *slog.Logger
+	// sessions, if set, ends every web session of an employee.
+	sessions func(ctx context.Context, employeeID string) error
+}
+
+// change is the SCIM server's OnChange hook.
+func (o *offboarder) change(ctx context.Context, ev scim.Change) {
+	switch ev.Kind {
+	case scim.UserDeactivated, scim.UserDeleted:
+		o.offboard(ctx, ev.EmployeeID, string(ev.Kind))
+	case scim.UserReactivated:
+		o.reactivate(ctx, ev.EmployeeID)
+	}
+	// Attributes (department, seniority, manager) are read fresh on the
+	// next message: the directory cache is the only copy to drop.
+	o.app.directory.Invalidate()
+}
+
+func (o *offboarder) offboard(ctx context.Context, employeeID, why string) {
+	start := time.Now()
+	ctx = context.WithoutCancel(ctx)
+	var revoked []string
+	if ts, err := o.app.db.Tokens(ctx); err != nil {
+		o.logger.Error("offboarding: cannot list tokens", "employee", employeeID, "err", err)
+	} else {
+		for _, t := range ts {
+			if t.EmployeeID == employeeID && t.RevokedAt == nil {
+				if err := o.app.db.RevokeToken(ctx, t.ID, start); err != nil {
+					o.logger.Error("offboarding: token not revoked", "token", t.ID, "err", err)
+					continue
+				}
+				revoked = append(revoked, t.ID)
+			}
+		}
+	}
+	if o.sessions != nil {
+		if err := o.sessions(ctx, employeeID); err != nil {
+			o.logger.Error("offboarding: sessions not ended", "employee", employeeID, "err", err)
+		}
+	}
+	var suspended []string
+	if ids, err := o.app.db.IdentitiesByEmployee(ctx, employeeID); err == nil {
+		for _, id := range ids {
+			if id.Status == steward.IdentityActive {
+				id.Status, id.UpdatedAt = steward.IdentitySuspended, start.UTC()
+				if err := o.app.db.UpdateIdentity(ctx, id); err != nil {
+					o.logger.Error("offboarding: identity not suspended", "identity", id.ID, "err", err)
+					continue
+				}
+				suspended = append(suspended, id.ID)
+			}
+		}
+	}
+	took := time.Since(start)
+	o.logger.Info("offboarded", "employee", employeeID, "reason", why, "tokens", len(revoked), "identities", len(suspended), "took", took)
+	if _, err := o.app.pipeline.Audit(ctx, pipeline.AuditEntry{Actor: "scim", Action: "employee.offboard", Subject: employeeID,
+		Details: map[string]any{"reason": why, "tokens_revoked": revoked, "identities_suspended": suspended,
+			"took_ms": took.Milliseconds()}}); err != nil {
+		o.logger.Error("offboarding: audit failed", "employee", employeeID, "err", err)
+	}
+}
+
+func (o *offboarder) reactivate(ctx context.Context, employeeID string) {
+	ctx = context.WithoutCancel(ctx)
+	var restored []string
+	if ids, err := o.app.db.IdentitiesByEmployee(ctx, employeeID); err == nil {
+		for _, id := range ids {
+			if id.Status == steward.IdentitySuspended {
+				id.Status, id.UpdatedAt = steward.IdentityActive, time.Now().UTC()
+				if err := o.app.db.UpdateIdentity(ctx, id); err == nil {
+					restored = append(restored, id.ID)
+				}
+			}
+		}
+	}
+	if _, err := o.app.pipeline.Audit(ctx, pipeline.AuditEntry{Actor: "scim", Action: "employee.reactivate", Subject: employeeID,
+		Details: map[string]any{"identities_restored": restored}}); err != nil {
+		o.logger.Error("reactivation: audit failed", "employee", employeeID, "err", err)
+	}
+}
