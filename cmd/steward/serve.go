@@ -16,12 +16,13 @@ import (
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/scim"
 	"github.com/steward-gov/steward/internal/steward"
-	"github.com/steward-gov/steward/internal/web"
 )
 
 var serveSettings = []string{"data", "addr", "metrics-addr", "signal-cli-url", "kek-file", "kek", "log-key-file", "log-key",
 	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format",
-	"consent-text", "consent-version", "consent-expiry", "consent-reconsent", "consent-keywords", "secure-cookies"}
+	"consent-text", "consent-version", "consent-expiry", "consent-reconsent", "consent-keywords", "secure-cookies",
+	"oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url", "oidc-claim", "oidc-scopes",
+	"oidc-cookie-key", "local-login", "session-idle-timeout", "session-lifetime"}
 
 // serveCmd runs `steward serve` and, with demo set, `steward demo`.
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) error {
@@ -80,16 +81,19 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	api := &httpapi.Server{Store: a.db, Log: a.log, Pipeline: a.pipeline, Opener: a.envelope, Blobs: a.blobs,
 		Logger: logger, MaxCaptureBody: maxBody, DirectoryChanged: a.directory.Invalidate}
 	svc.apiExtras(api)
-	inbox := &web.Server{Backend: svc.chat, Logger: logger, Secure: secure, MaxUpload: maxBody,
-		Authenticate: func(ctx context.Context, secret string) (*steward.Token, error) {
-			return steward.Authenticate(ctx, a.db, secret, time.Now())
-		}}
+	inbox, err := newInbox(ctx, cfg, a, svc, logger, secure, maxBody)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.String("addr"), err)
 	}
-	off := &offboarder{app: a, logger: logger}
+	off := &offboarder{app: a, logger: logger, sessions: func(ctx context.Context, employeeID string) error {
+		_, err := a.db.DeleteEmployeeSessions(ctx, employeeID)
+		return err
+	}}
 	prov := &scim.Server{Store: a.db, Logger: logger, OnChange: off.change,
 		Authenticate: func(ctx context.Context, secret string) (*steward.Token, error) {
 			return steward.Authenticate(ctx, a.db, secret, time.Now())

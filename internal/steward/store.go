@@ -15,6 +15,7 @@ type Store interface {
 	TokenStore
 	ConsentTextStore
 	DeliveryStore
+	SignInStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error

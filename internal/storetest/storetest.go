@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("ConsentEvents", func(t *testing.T) { testConsentEvents(t, open) })
 	t.Run("ConsentTexts", func(t *testing.T) { testConsentTexts(t, open) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
+	t.Run("SignIn", func(t *testing.T) { testSignIn(t, open) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, open) })
 }
 

@@ -55,7 +55,7 @@ func (s *Server) failStatus(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	s.render(w, r, status, "error", &errorData{Status: status, StatusText: http.StatusText(status), Message: msg,
-		SignedIn: tokenFrom(r.Context()) != nil})
+		SignedIn: principalFrom(r.Context()) != nil})
 }
 
 type errorData struct {

@@ -13,17 +13,18 @@ import (
 // events is GET /inbox/events: the employee's live events as server-sent
 // events, "event: <type>" with the chat.Event as JSON data. Events carry
 // no content; the page refetches what they name. A comment is sent every
-// 15 seconds to keep proxies from closing the stream, and the token is
-// checked again every few seconds and before each event, so the stream
-// ends soon after the token is revoked, as well as when the client goes.
+// 15 seconds to keep proxies from closing the stream, and the session is
+// checked again every second and before each event, so the stream ends
+// within about a second of a sign-out, a deactivation or a revoked token,
+// as well as when the client goes. The checks do not count as activity:
+// an open stream alone does not keep a session from idling out.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "web.events"
-	c, err := r.Cookie(cookieName)
-	if err != nil {
+	secret := sessionSecret(r)
+	if secret == "" {
 		s.failStatus(w, r, http.StatusUnauthorized, steward.E(op, steward.Unauthenticated, "You are signed out. Sign in again."))
 		return
 	}
-	secret := c.Value
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 
@@ -46,16 +47,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		keepAlive = 15 * time.Second
 	}
 	if recheck <= 0 {
-		recheck = 5 * time.Second
+		recheck = time.Second
 	}
 	tick := time.NewTicker(min(keepAlive, recheck))
 	defer tick.Stop()
 	lastWrite, lastCheck := s.clock(), s.clock()
-	// valid checks the token again; a store that cannot answer for now
-	// does not end the stream, a revoked or expired token does.
+	// valid checks the session again; a store that cannot answer for now
+	// does not end the stream, an ended session does.
 	valid := func() bool {
 		lastCheck = s.clock()
-		_, err := s.session(r.Context(), secret)
+		_, err := s.resolve(r.Context(), secret, false)
 		if err != nil && signedOut(err) {
 			s.logger().Debug("inbox event stream ends: signed out", "err", err)
 			return false

@@ -27,7 +27,7 @@ var staticFS embed.FS
 // Each page is its own template set: the layout, the shared partials and
 // the page, so that pages can define the same block names.
 var (
-	pages     = parsePages("login", "home", "conversation", "link", "error")
+	pages     = parsePages("login", "continue", "home", "conversation", "link", "error")
 	fragments = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/partials.html"))
 )
 

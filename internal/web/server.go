@@ -1,9 +1,17 @@
 // Package web serves the employee web inbox under /inbox/: server-rendered
 // pages (html/template) with embedded CSS and a little vanilla JavaScript,
-// live updates over server-sent events, and nothing else. It holds no state
-// of its own: every page is built from a Backend (a *chat.Service), and the
-// session is the employee's inbox token, kept in an HttpOnly cookie and
-// checked again on every request.
+// live updates over server-sent events, and nothing else. Every page is
+// built from a Backend (a *chat.Service).
+//
+// Sign-in starts a server-side session (steward.Session), whose secret is
+// the only thing in the browser's HttpOnly, SameSite=Strict cookie. There
+// are three ways in: the organization's identity provider over OpenID
+// Connect (when configured), a local user name and password (only when
+// enabled and no identity provider is configured), and a pasted inbox
+// token, whose session ends when the token does. Every request checks the
+// session afresh: its idle and absolute timeouts, and that its employee is
+// still active, so a deactivated employee is signed out on the very next
+// request.
 //
 // Every route is listed once in the routes table with who may call it;
 // every status an error kind maps to is in errors.go.
@@ -14,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/steward-gov/steward/internal/chat"
@@ -52,13 +61,32 @@ type Backend interface {
 // Handler under /inbox/.
 type Server struct {
 	Backend Backend
-	// Authenticate resolves a token secret to its token. It is the one
-	// sign-in seam: today a per-employee inbox token, later a session
-	// issued after OIDC sign-in, both yielding a token with EmployeeID
-	// and steward.ScopeInbox. Unknown secrets should be NotFound or
-	// Unauthenticated.
+	// Accounts keeps sessions and local passwords and finds employees and
+	// tokens; a steward.Store satisfies it. Required.
+	Accounts Accounts
+	// Authenticate resolves a pasted inbox token's secret to its token
+	// (steward.Authenticate), for token sign-in. Unknown secrets should be
+	// NotFound or Unauthenticated.
 	Authenticate func(ctx context.Context, secret string) (*steward.Token, error)
-	Logger       *slog.Logger
+	// OIDC, when set, offers "Sign in with your organization" through the
+	// identity provider (an *oidc.Provider whose RedirectURL is this
+	// inbox's /inbox/auth/callback).
+	OIDC IdentityProvider
+	// LocalLogin offers sign-in with a local user name and password
+	// (steward.SetLocalPassword), for demos and small installations
+	// without an identity provider. It is ignored when OIDC is set.
+	LocalLogin bool
+	// IdleTimeout ends a session after this long without a request; 0
+	// means 30 minutes.
+	IdleTimeout time.Duration
+	// SessionLifetime ends a session this long after sign-in, active or
+	// not; 0 means 12 hours.
+	SessionLifetime time.Duration
+	// Audit, when set, records sign-ins ("inbox.signin"), refused sign-ins
+	// ("inbox.signin.failed") and sign-outs ("inbox.signout"). A sign-in
+	// whose record fails is refused; the other two are only logged.
+	Audit  func(ctx context.Context, actor, action, subject string, details map[string]any) error
+	Logger *slog.Logger
 	// Secure marks the session cookie Secure (set it whenever the inbox is
 	// served over HTTPS, directly or behind a proxy).
 	Secure bool
@@ -67,8 +95,11 @@ type Server struct {
 
 	// Tests shorten these; zero means the defaults.
 	keepAlive time.Duration // SSE keep-alive comment interval (15s)
-	recheck   time.Duration // SSE token re-validation interval (5s)
+	recheck   time.Duration // SSE session re-validation interval (1s)
 	now       func() time.Time
+
+	limitOnce sync.Once
+	attempts  *attemptLimiter // failed local sign-ins
 }
 
 const (
@@ -102,6 +133,9 @@ type route struct {
 var routes = []route{
 	{"GET /inbox/login", public, (*Server).loginPage},
 	{"POST /inbox/login", public, (*Server).login},
+	{"POST /inbox/login/local", public, (*Server).localLogin},
+	{"GET /inbox/auth/oidc", public, (*Server).oidcStart},
+	{"GET /inbox/auth/callback", public, (*Server).oidcCallback},
 	{"GET /inbox/static/{file}", public, (*Server).static},
 	{"POST /inbox/logout", page, (*Server).logout},
 	{"GET /inbox/{$}", page, (*Server).home},

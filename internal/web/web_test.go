@@ -254,9 +254,19 @@ const (
 	goodSecret  = "stw_good"
 	readSecret  = "stw_readonly"
 	otherSecret = "stw_other"
+	// goodSession is the secret of a session that newServer starts with
+	// goodSecret, as signing in with it would.
+	goodSession = "stws_good"
 )
 
 func newServer(t *testing.T) (*Server, *fakeBackend, *tokens) {
+	s, fb, ts, _ := newServerAccounts(t)
+	return s, fb, ts
+}
+
+// newServerAccounts is newServer, with its accounts: the employee e1 and
+// a token session (goodSession) for it.
+func newServerAccounts(t *testing.T) (*Server, *fakeBackend, *tokens, *memAccounts) {
 	t.Helper()
 	fb := newFake()
 	ts := &tokens{m: map[string]*steward.Token{
@@ -264,12 +274,25 @@ func newServer(t *testing.T) (*Server, *fakeBackend, *tokens) {
 		readSecret:  {ID: "t2", Name: "reader", Scopes: []steward.Scope{steward.ScopeRead}},
 		otherSecret: {ID: "t3", Name: "no employee", Scopes: []steward.Scope{steward.ScopeInbox}},
 	}}
-	s := &Server{Backend: fb, Authenticate: ts.authenticate, Secure: true,
+	acc := newAccounts(ts)
+	acc.addEmployee(steward.Employee{ID: "e1", UserName: "pat@example.gov", DisplayName: "Pat Doe", Email: "pat@example.gov", Active: true})
+	now := time.Now()
+	must(t, acc.CreateSession(context.Background(), &steward.Session{ID: "s-good", EmployeeID: "e1", Method: steward.SessionToken,
+		TokenID: "t1", Hash: steward.HashTokenSecret(goodSession), CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(defaultLifetime), IdleTimeout: defaultIdle}))
+	s := &Server{Backend: fb, Accounts: acc, Authenticate: ts.authenticate, Secure: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return s, fb, ts
+	return s, fb, ts, acc
 }
 
-// request builds a same-origin browser request signed in with goodSecret
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// request builds a same-origin browser request signed in with goodSession
 // unless told otherwise.
 type reqOpt func(*http.Request)
 
@@ -296,7 +319,7 @@ func do(t *testing.T, h http.Handler, method, target string, body io.Reader, con
 		r.Header.Set("Origin", "http://example.com")
 		r.Header.Set("Sec-Fetch-Site", "same-origin")
 	}
-	r.AddCookie(&http.Cookie{Name: cookieName, Value: goodSecret})
+	r.AddCookie(&http.Cookie{Name: cookieName, Value: goodSession})
 	for _, o := range opts {
 		o(r)
 	}
@@ -339,7 +362,8 @@ func TestLoginFlow(t *testing.T) {
 	mustContain(t, w.Body.String(), `id="login-form"`, `id="token"`, `id="signin"`, `src="/inbox/static/inbox.js"`)
 	mustNotContain(t, w.Body.String(), "<script>", "style=")
 
-	// A good token starts a session.
+	// A good token starts a session. The cookie holds the session's
+	// secret, never the token's.
 	w = postForm(t, h, "/inbox/login", url.Values{"token": {" " + goodSecret + " "}}, noCookie)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox/" {
 		t.Fatalf("login: %d %q", w.Code, w.Header().Get("Location"))
@@ -349,8 +373,12 @@ func TestLoginFlow(t *testing.T) {
 		t.Fatalf("cookies: %v", cookies)
 	}
 	c := cookies[0]
-	if c.Name != cookieName || c.Value != goodSecret || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/inbox" {
+	if c.Name != "steward_session" || !strings.HasPrefix(c.Value, "stws_") || len(c.Value) != 5+43 || strings.Contains(c.Value, goodSecret) ||
+		!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/inbox" || c.MaxAge != 0 {
 		t.Errorf("cookie = %+v", c)
+	}
+	if w := do(t, h, "GET", "/inbox/", nil, "", withCookie(c.Value)); w.Code != 200 {
+		t.Errorf("new session: %d", w.Code)
 	}
 
 	// It goes back where it was sent from, but only inside the inbox.
@@ -481,21 +509,16 @@ func TestUnauthenticated(t *testing.T) {
 		t.Errorf("revoked fragment: %d", w.Code)
 	}
 
-	// An expired token too; a token that is not an inbox token cannot be
-	// used as a session either.
-	if w := do(t, h, "GET", "/inbox/", nil, "", withCookie(readSecret)); w.Code != http.StatusSeeOther {
-		t.Errorf("read token: %d", w.Code)
-	}
-	past := time.Now().Add(-time.Minute)
-	ts.m["stw_expired"] = &steward.Token{ID: "t4", Scopes: []steward.Scope{steward.ScopeInbox}, EmployeeID: "e1", ExpiresAt: &past}
-	if w := do(t, h, "GET", "/inbox/", nil, "", withCookie("stw_expired")); w.Code != http.StatusSeeOther {
-		t.Errorf("expired token: %d", w.Code)
+	// A token's secret is not a session, nor is anything else unknown.
+	for _, secret := range []string{goodSecret, readSecret, "stws_forged"} {
+		if w := do(t, h, "GET", "/inbox/", nil, "", withCookie(secret)); w.Code != http.StatusSeeOther {
+			t.Errorf("cookie %q: %d", secret, w.Code)
+		}
 	}
 
-	// An authenticator that cannot answer is not a sign-out.
-	s.Authenticate = func(context.Context, string) (*steward.Token, error) {
-		return nil, steward.E(steward.Op("store"), steward.Unavailable, "store unavailable")
-	}
+	// A store that cannot answer is not a sign-out.
+	s, _, _, acc := newServerAccounts(t)
+	acc.err = steward.E(steward.Op("store"), steward.Unavailable, "store unavailable")
 	w = do(t, s.Handler(), "GET", "/inbox/", nil, "")
 	if w.Code != http.StatusServiceUnavailable || len(w.Result().Cookies()) != 0 {
 		t.Errorf("unavailable: %d %v", w.Code, w.Result().Cookies())
@@ -917,7 +940,7 @@ func TestEventStream(t *testing.T) {
 
 	req, _ := http.NewRequest("GET", srv.URL+"/inbox/events", nil)
 	req.Header.Set("Accept", "text/event-stream")
-	req.AddCookie(&http.Cookie{Name: cookieName, Value: goodSecret})
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: goodSession})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -991,12 +1014,13 @@ func TestRoutes(t *testing.T) {
 	for p, auth := range Routes() {
 		if !auth {
 			public++
-			if !strings.HasPrefix(p, "GET /inbox/login") && !strings.HasPrefix(p, "POST /inbox/login") && !strings.HasPrefix(p, "GET /inbox/static/") {
+			if !strings.HasPrefix(p, "GET /inbox/login") && !strings.HasPrefix(p, "POST /inbox/login") && !strings.HasPrefix(p, "GET /inbox/static/") &&
+				!strings.HasPrefix(p, "GET /inbox/auth/") {
 				t.Errorf("%s is public", p)
 			}
 		}
 	}
-	if public != 3 {
+	if public != 6 {
 		t.Errorf("%d public routes", public)
 	}
 }

@@ -93,6 +93,8 @@
     try { token = decodeURIComponent(m[1]); } catch (e) { return; }
     history.replaceState(null, "", location.pathname + location.search);
     byId("token").value = token;
+    var box = byId("token-signin");
+    if (box) { box.open = true; }
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
 
