@@ -29,6 +29,7 @@ Commands:
   demo      run the server with seed data and live simulated traffic
   verify    check the archive offline: every leaf, every checkpoint
   token     create, list or revoke API tokens
+  password  set an employee's local inbox password (for --local-login)
   bench     measure capture and verify throughput
   sim       run a simulator of an outside service (signal: a fake signal-cli daemon)
   version   print the version
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
+	case "password":
+		err = passwordCmd(ctx, args[1:], stdinOf, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "sim":
