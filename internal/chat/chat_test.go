@@ -390,3 +390,71 @@ func TestGuardStopsSendAfterConsentEnds(t *testing.T) {
 		t.Fatalf("guard after revocation: %v, want consent_required", err)
 	}
 }
+
+// When an employee leaves, their conversations, and what still arrives at
+// their number, pass to their manager, who can read but not send from the
+// departed's number.
+func TestDepartedConversationsPassToManager(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond,
+		Replies: []string{"Before you go: thanks."}})
+	mgr := &steward.Employee{UserName: "priya@agency.example.gov", DisplayName: "Priya Natarajan", Active: true}
+	if err := w.db.CreateEmployee(w.ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	conv, _ := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if _, err := w.chat.Send(w.ctx, w.employee.ID, conv.ID, chat.SendRequest{Body: "I am leaving the agency."}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor replies", func() bool {
+		_, ok := find(w.messages(conv.ID), byBody("Before you go: thanks."))
+		return ok
+	})
+	if cs, _ := w.chat.Conversations(w.ctx, mgr.ID); len(cs) != 0 {
+		t.Fatalf("the manager sees %d conversations before the departure", len(cs))
+	}
+
+	// The identity provider deactivates the employee; offboarding suspends the number.
+	emp, _ := w.db.EmployeeByID(w.ctx, w.employee.ID)
+	emp.Active, emp.ManagerID = false, mgr.ID
+	if err := w.db.UpdateEmployee(w.ctx, emp); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := w.db.IdentitiesByEmployee(w.ctx, emp.ID)
+	ids[0].Status = steward.IdentitySuspended
+	if err := w.db.UpdateIdentity(w.ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Taylor writes again, to the departed's number: captured, and the manager sees it.
+	if err := w.sim.ContactWrites(taylor, w.account, "Who takes over?"); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := w.chat.Conversations(w.ctx, mgr.ID)
+	if err != nil || len(cs) != 1 || cs[0].ID != conv.ID {
+		t.Fatalf("manager's conversations = %+v, %v", cs, err)
+	}
+	var ms []chat.MessageView
+	w.eventually("the manager reads the new message", func() bool {
+		_, got, err := w.chat.Messages(w.ctx, mgr.ID, conv.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = got
+		_, ok := find(ms, byBody("Who takes over?"))
+		return ok
+	})
+	old, ok := find(ms, byBody("I am leaving the agency."))
+	if !ok || old.Mine || old.Sender.Name != "Marcus Ortega (departed)" {
+		t.Fatalf("the departed's message as the manager sees it: %+v", old)
+	}
+	if _, err := w.chat.Send(w.ctx, mgr.ID, conv.ID, chat.SendRequest{Body: "I do."}); !steward.Is(steward.Permission, err) {
+		t.Fatalf("the manager sending from the departed's number: %v, want permission", err)
+	}
+	if _, _, err := w.chat.Messages(w.ctx, w.employee.ID, conv.ID, 0); !steward.Is(steward.Permission, err) {
+		t.Fatalf("the departed reading: %v, want permission", err)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Service) Messages(ctx context.Context, employeeID, conversationID strin
 		Subject: conv.ID, Details: map[string]any{"records": len(recs)}}); err != nil {
 		return nil, nil, steward.E(op, err)
 	}
-	contacts, err := s.contactsByAddress(ctx, employeeID)
+	contacts, err := s.contactsSeen(ctx, m)
 	if err != nil {
 		return nil, nil, steward.E(op, err)
 	}
@@ -71,6 +71,11 @@ func (b *builder) party(p steward.Party) PartyView {
 	v := PartyView{Address: p.Address, Name: p.Name, EmployeeID: p.EmployeeID, ContactID: p.ContactID}
 	if id, ok := b.m.addrs[p.Address]; ok && id.Channel == b.conv.Channel {
 		v.Me, v.Name, v.EmployeeID = true, b.m.emp.DisplayName, b.m.emp.ID
+	} else if id, ok := b.m.inherited[p.Address]; ok && id.Channel == b.conv.Channel {
+		v.EmployeeID = id.EmployeeID
+		if d := b.m.departed[id.EmployeeID]; d != nil {
+			v.Name = d.DisplayName + " (departed)"
+		}
 	} else if c := b.contacts[string(b.conv.Channel)+"\x00"+p.Address]; c != nil {
 		v.ContactID, v.ConsentState = c.ID, c.ConsentState
 		if c.DisplayName != "" {

@@ -32,6 +32,11 @@ func (s *Service) Route(ctx context.Context, c *pipeline.Captured) {
 		}
 		seen[id.EmployeeID] = true
 		s.Hub.Publish(id.EmployeeID, ev)
+		// A departed employee's conversations pass to their manager.
+		if e, err := s.Store.EmployeeByID(ctx, id.EmployeeID); err == nil && !e.Active && e.ManagerID != "" && !seen[e.ManagerID] {
+			seen[e.ManagerID] = true
+			s.Hub.Publish(e.ManagerID, ev)
+		}
 	}
 }
 

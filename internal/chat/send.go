@@ -27,6 +27,15 @@ func (s *Service) resolve(ctx context.Context, m *me, conversationID string) (*t
 	if err != nil {
 		return nil, err
 	}
+	own := false
+	for _, mb := range members {
+		if id, ok := m.addrs[mb.Address]; ok && id.Channel == conv.Channel {
+			own = true
+		}
+	}
+	if !own { // an inherited conversation: readable, never sent in
+		return nil, steward.E(steward.Permission, "this conversation belonged to a departed colleague: you can read it, not send in it")
+	}
 	t := &target{conv: conv, direction: steward.DirInternal, ref: steward.ConversationRef{Kind: conv.Kind}}
 	if conv.Kind == steward.ConversationGroup {
 		t.ref.ID = strings.TrimPrefix(conv.Key, "group:")

@@ -118,6 +118,22 @@ type me struct {
 	emp   *steward.Employee
 	ids   []*steward.Identity
 	addrs map[string]*steward.Identity // active identities by address
+	// inherited are the work identities of departed direct reports: their
+	// conversations, and what still arrives at their numbers, pass to the
+	// manager for records continuity. They can be read, never sent from
+	// (offboarding suspends them).
+	inherited map[string]*steward.Identity
+	departed  map[string]*steward.Employee // by employee id
+}
+
+// sees reports whether address is one of the viewer's identities or an
+// inherited one on channel ch.
+func (m *me) sees(ch steward.Channel, address string) bool {
+	if id, ok := m.addrs[address]; ok && id.Channel == ch {
+		return true
+	}
+	id, ok := m.inherited[address]
+	return ok && id.Channel == ch
 }
 
 func (s *Service) me(ctx context.Context, employeeID string) (*me, error) {
@@ -128,13 +144,42 @@ func (s *Service) me(ctx context.Context, employeeID string) (*me, error) {
 	if !e.Active {
 		return nil, steward.E(steward.Permission, "the employee is not active")
 	}
-	m := &me{emp: e, ids: ids, addrs: map[string]*steward.Identity{}}
+	m := &me{emp: e, ids: ids, addrs: map[string]*steward.Identity{}, inherited: map[string]*steward.Identity{},
+		departed: map[string]*steward.Employee{}}
 	for _, id := range ids {
 		if id.Status == steward.IdentityActive || id.Status == steward.IdentityPendingLink {
 			m.addrs[id.Address] = id
 		}
 	}
+	reports, _, err := s.Store.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: e.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reports {
+		if r.Active {
+			continue
+		}
+		rids, err := s.Store.IdentitiesByEmployee(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		m.departed[r.ID] = r
+		for _, id := range rids {
+			m.inherited[id.Address] = id
+		}
+	}
 	return m, nil
+}
+
+// addressesSeen lists the viewer's own and inherited addresses on ch.
+func (m *me) addressesSeen(ch steward.Channel) []string {
+	out := m.addresses(ch)
+	for a, id := range m.inherited {
+		if id.Channel == ch {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (m *me) addresses(ch steward.Channel) []string {
@@ -154,7 +199,7 @@ func (s *Service) Conversations(ctx context.Context, employeeID string) ([]Conve
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
-	contacts, err := s.contactsByAddress(ctx, employeeID)
+	contacts, err := s.contactsSeen(ctx, m)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
@@ -163,8 +208,11 @@ func (s *Service) Conversations(ctx context.Context, employeeID string) ([]Conve
 	for _, id := range m.ids {
 		chans[id.Channel] = true
 	}
+	for _, id := range m.inherited {
+		chans[id.Channel] = true
+	}
 	for ch := range chans {
-		sums, err := s.Store.ConversationsOf(ctx, ch, m.addresses(ch))
+		sums, err := s.Store.ConversationsOf(ctx, ch, m.addressesSeen(ch))
 		if err != nil {
 			return nil, steward.E(op, err)
 		}
@@ -193,6 +241,27 @@ func (s *Service) Conversations(ctx context.Context, employeeID string) ([]Conve
 	return out, nil
 }
 
+// contactsSeen is contactsByAddress for the viewer and every departed
+// report whose conversations they inherited (their own contacts win).
+func (s *Service) contactsSeen(ctx context.Context, m *me) (map[string]*steward.Contact, error) {
+	out, err := s.contactsByAddress(ctx, m.emp.ID)
+	if err != nil {
+		return nil, err
+	}
+	for id := range m.departed {
+		theirs, err := s.contactsByAddress(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for k, c := range theirs {
+			if _, ok := out[k]; !ok {
+				out[k] = c
+			}
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) contactsByAddress(ctx context.Context, employeeID string) (map[string]*steward.Contact, error) {
 	cs, err := s.Store.ContactsByEmployee(ctx, employeeID)
 	if err != nil {
@@ -214,6 +283,11 @@ func (s *Service) view(ctx context.Context, m *me, conv *steward.Conversation, m
 		p := PartyView{Address: mb.Address, Admin: mb.Admin}
 		if id, ok := m.addrs[mb.Address]; ok && id.Channel == conv.Channel {
 			p.Me, p.EmployeeID, p.Name = true, m.emp.ID, m.emp.DisplayName
+		} else if id, ok := m.inherited[mb.Address]; ok && id.Channel == conv.Channel {
+			p.EmployeeID = id.EmployeeID
+			if d := m.departed[id.EmployeeID]; d != nil {
+				p.Name = d.DisplayName + " (departed)"
+			}
 		} else if c := contacts[string(conv.Channel)+"\x00"+mb.Address]; c != nil {
 			p.ContactID, p.Name, p.ConsentState = c.ID, c.DisplayName, c.ConsentState
 		} else if id, err := s.Store.IdentityByAddress(ctx, conv.Channel, mb.Address); err == nil {
@@ -272,7 +346,7 @@ func (s *Service) conversation(ctx context.Context, m *me, id string) (*steward.
 		return nil, nil, err
 	}
 	for _, mb := range members {
-		if id, ok := m.addrs[mb.Address]; ok && id.Channel == conv.Channel {
+		if m.sees(conv.Channel, mb.Address) {
 			return conv, members, nil
 		}
 	}
