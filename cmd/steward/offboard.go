@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/steward-gov/steward/internal/pipeline"
@@ -22,6 +23,8 @@ type offboarder struct {
 	logger *slog.Logger
 	// sessions, if set, ends every web session of an employee.
 	sessions func(ctx context.Context, employeeID string) error
+	// groups changes group admins on a channel, for the handover.
+	groups map[steward.Channel]steward.GroupManager
 }
 
 // change is the SCIM server's OnChange hook.
@@ -60,6 +63,7 @@ func (o *offboarder) offboard(ctx context.Context, employeeID, why string) {
 		}
 	}
 	var suspended []string
+	handed := o.handOver(ctx, employeeID)
 	if ids, err := o.app.db.IdentitiesByEmployee(ctx, employeeID); err == nil {
 		for _, id := range ids {
 			if id.Status == steward.IdentityActive {
@@ -76,7 +80,7 @@ func (o *offboarder) offboard(ctx context.Context, employeeID, why string) {
 	o.logger.Info("offboarded", "employee", employeeID, "reason", why, "tokens", len(revoked), "identities", len(suspended), "took", took)
 	if _, err := o.app.pipeline.Audit(ctx, pipeline.AuditEntry{Actor: "scim", Action: "employee.offboard", Subject: employeeID,
 		Details: map[string]any{"reason": why, "tokens_revoked": revoked, "identities_suspended": suspended,
-			"took_ms": took.Milliseconds()}}); err != nil {
+			"groups_handed_over": handed, "took_ms": took.Milliseconds()}}); err != nil {
 		o.logger.Error("offboarding: audit failed", "employee", employeeID, "err", err)
 	}
 }
@@ -98,4 +102,77 @@ func (o *offboarder) reactivate(ctx context.Context, employeeID string) {
 		Details: map[string]any{"identities_restored": restored}}); err != nil {
 		o.logger.Error("reactivation: audit failed", "employee", employeeID, "err", err)
 	}
+}
+
+// handOver passes the departed employee's admin rights in every group to
+// their manager: while the departed's number is still held, it adds the
+// manager's work identity on that channel to the group and makes it an
+// admin, and archives the change as a membership event. It returns the
+// conversation ids handed over; failures are logged, never block the
+// rest of offboarding.
+func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
+	emp, err := o.app.db.EmployeeByID(ctx, employeeID)
+	if err != nil || emp.ManagerID == "" {
+		return nil
+	}
+	mine, err := o.app.db.IdentitiesByEmployee(ctx, employeeID)
+	if err != nil {
+		return nil
+	}
+	theirs, err := o.app.db.IdentitiesByEmployee(ctx, emp.ManagerID)
+	if err != nil {
+		return nil
+	}
+	var handed []string
+	for _, id := range mine {
+		gm := o.groups[id.Channel]
+		if gm == nil || id.Status != steward.IdentityActive {
+			continue
+		}
+		succ := ""
+		for _, t := range theirs {
+			if t.Channel == id.Channel && t.Status == steward.IdentityActive {
+				succ = t.Address
+			}
+		}
+		if succ == "" {
+			continue
+		}
+		convs, err := o.app.db.ConversationsOf(ctx, id.Channel, []string{id.Address})
+		if err != nil {
+			o.logger.Error("offboarding: groups not listed", "identity", id.ID, "err", err)
+			continue
+		}
+		for _, c := range convs {
+			if c.Kind != steward.ConversationGroup || !isAdmin(c.Members, id.Address) {
+				continue
+			}
+			gid := strings.TrimPrefix(c.Key, "group:")
+			if err := gm.UpdateGroup(ctx, id.Address, gid, []string{succ}, nil, []string{succ}); err != nil {
+				o.logger.Error("offboarding: group admin not handed over", "conversation", c.ID, "err", err)
+				continue
+			}
+			it := &steward.Item{Type: steward.EventMembership, Channel: id.Channel, Direction: steward.DirOutbound,
+				ChannelMessageID: "steward:" + steward.NewID(), Sender: steward.Party{Address: id.Address, EmployeeID: employeeID},
+				Conversation: steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup},
+				MembersAdded: []steward.Party{{Address: succ, EmployeeID: emp.ManagerID}}, SentAt: time.Now().UTC()}
+			if _, err := o.app.pipeline.Capture(ctx, it); err != nil {
+				o.logger.Error("offboarding: handover not archived", "conversation", c.ID, "err", err)
+			}
+			if err := o.app.db.AddMembers(ctx, c.ID, []steward.Member{{Address: succ, Admin: true, AddedAt: time.Now().UTC()}}); err != nil {
+				o.logger.Error("offboarding: handover not stored", "conversation", c.ID, "err", err)
+			}
+			handed = append(handed, c.ID)
+		}
+	}
+	return handed
+}
+
+func isAdmin(ms []steward.Member, address string) bool {
+	for _, m := range ms {
+		if m.Address == address {
+			return m.Admin
+		}
+	}
+	return false
 }

@@ -122,3 +122,101 @@ func TestOffboardingOverSCIM(t *testing.T) {
 		t.Fatalf("the revoked token came back with reactivation: %d", code)
 	}
 }
+
+// TestOffboardingHandsOverGroups: the departing employee administers a
+// Signal group; when the identity provider deactivates them, their manager
+// (from SCIM's enterprise manager attribute) is added to the group as an
+// admin on the channel, inside the offboarding. Consent stays personal: the
+// outside member must consent to the manager before the manager writes.
+func TestOffboardingHandsOverGroups(t *testing.T) {
+	const dee, mo, outside = "+12025550171", "+12025550172", "+14155550171"
+	_, simURL := startSim(t, "127.0.0.1:0", "--account", dee, "--account", mo, "--contact", outside+",accept,50ms")
+	e := newChatData(t)
+	scimTok := mustToken(t, e.data, "entra", "scim")
+	auditor := mustToken(t, e.data, "auditor", "audit")
+	e.serve(t, simURL)
+
+	provision := func(user, manager string) string {
+		body := map[string]any{
+			"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
+			"userName": user, "active": true, "displayName": user,
+		}
+		if manager != "" {
+			body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = map[string]any{"manager": map[string]string{"value": manager}}
+		}
+		var u struct{ ID string }
+		if code := scimCall(t, "POST", e.base+"/scim/v2/Users", scimTok, body, &u); code != 201 {
+			t.Fatalf("SCIM create %s: %d", user, code)
+		}
+		return u.ID
+	}
+	moID := provision("mo@agency.example.gov", "")
+	deeID := provision("dee@agency.example.gov", moID)
+	inbox := func(empID, number string) string {
+		if code := call(t, "PUT", e.base+"/api/v1/employees/"+empID+"/identities", e.admin, map[string]string{
+			"channel": "signal", "address": number, "mode": "governed"}, nil); code != 201 {
+			t.Fatalf("identity: %d", code)
+		}
+		var tok httpapi.TokenResponse
+		if code := call(t, "POST", e.base+"/api/v1/tokens", e.admin, map[string]any{"name": number + "-inbox",
+			"scopes": []string{"inbox"}, "employee_id": empID}, &tok); code != 201 {
+			t.Fatalf("inbox token: %d", code)
+		}
+		return tok.Token
+	}
+	deeInbox, moInbox := inbox(deeID, dee), inbox(moID, mo)
+	e.addContact(t, deeInbox, outside, "Outside Partner")
+	e.waitConsent(t, deeInbox, outside, steward.ConsentActive)
+	var group struct{ ID string }
+	if code := call(t, "POST", e.base+"/api/v1/conversations", deeInbox, map[string]any{
+		"title": "Flood response", "members": []string{outside}}, &group); code != 201 {
+		t.Fatalf("create group: %d", code)
+	}
+
+	if code := scimCall(t, "PATCH", e.base+"/scim/v2/Users/"+deeID, scimTok, map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []map[string]any{{"op": "Replace", "path": "active", "value": "False"}},
+	}, nil); code != 200 {
+		t.Fatalf("SCIM deactivate: %d", code)
+	}
+	var list struct {
+		Conversations []struct {
+			ID      string `json:"id"`
+			Members []struct {
+				Address string `json:"address"`
+				Admin   bool   `json:"admin"`
+				Me      bool   `json:"me"`
+			} `json:"members"`
+		} `json:"conversations"`
+	}
+	call(t, "GET", e.base+"/api/v1/conversations", moInbox, nil, &list)
+	admin := false
+	for _, c := range list.Conversations {
+		if c.ID != group.ID {
+			continue
+		}
+		for _, m := range c.Members {
+			admin = admin || (m.Me && m.Admin && m.Address == mo)
+		}
+	}
+	if !admin {
+		t.Fatalf("the manager is not an admin of the departed's group: %+v", list.Conversations)
+	}
+	// Consent was given to Dee: the outside member must consent to Mo before
+	// Mo can write to them, even in the group Mo now runs.
+	var eb httpapi.ErrorBody
+	if code := call(t, "POST", e.base+"/api/v1/conversations/"+group.ID+"/messages", moInbox,
+		map[string]string{"body": "I am taking over from Dee."}, &eb); code != 409 || eb.Error.Code != "consent_required" {
+		t.Fatalf("the manager sending before the outside member consented to them: %d %+v", code, eb)
+	}
+	var trail struct {
+		Entries []httpapi.AuditEntry `json:"entries"`
+	}
+	call(t, "GET", e.base+"/api/v1/audit?action=employee.offboard&subject="+deeID, auditor, nil, &trail)
+	if len(trail.Entries) != 1 {
+		t.Fatalf("offboarding audit: %+v", trail.Entries)
+	}
+	if got, _ := trail.Entries[0].Details["groups_handed_over"].([]any); len(got) != 1 {
+		t.Fatalf("handover not audited: %+v", trail.Entries[0].Details)
+	}
+}

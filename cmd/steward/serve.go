@@ -90,7 +90,7 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.String("addr"), err)
 	}
-	off := &offboarder{app: a, logger: logger, sessions: func(ctx context.Context, employeeID string) error {
+	off := &offboarder{app: a, logger: logger, groups: svc.chat.Groups, sessions: func(ctx context.Context, employeeID string) error {
 		_, err := a.db.DeleteEmployeeSessions(ctx, employeeID)
 		return err
 	}}
