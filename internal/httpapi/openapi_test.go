@@ -41,6 +41,9 @@ type openAPIOp struct {
 	line     int
 	scope    string
 	hasScope bool
+	// x-steward-roles: the roles an employee needs, as a flow list.
+	rolesList []string
+	hasRoles  bool
 	// security: noSecurity is `security: []`; roles lists the roles of
 	// each `- bearerAuth: [...]` requirement, one entry per requirement.
 	hasSecurity bool
@@ -212,6 +215,15 @@ func parseOpenAPI(text string) (*openAPIDoc, error) {
 							return nil, bad("x-steward-scope given twice")
 						}
 						op.hasScope, op.scope = true, unquoteYAML(value)
+					case "x-steward-roles":
+						if op.hasRoles {
+							return nil, bad("x-steward-roles given twice")
+						}
+						list, err := parseFlowList(value)
+						if err != nil {
+							return nil, bad("x-steward-roles: %v", err)
+						}
+						op.hasRoles, op.rolesList = true, list
 					case "security":
 						if op.hasSecurity {
 							return nil, bad("security given twice")
@@ -384,6 +396,19 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		} else if steward.Scope(op.scope) != want {
 			t.Errorf("%s: x-steward-scope is %q, the routes table says %q", where, op.scope, want)
 		}
+		var wantRoles []string
+		for _, ra := range RouteTable() {
+			if ra.Pattern == id {
+				for _, r := range ra.Roles {
+					wantRoles = append(wantRoles, string(r))
+				}
+			}
+		}
+		if !op.hasRoles {
+			t.Errorf("%s: no x-steward-roles (want %v)", where, wantRoles)
+		} else if !slices.Equal(op.rolesList, wantRoles) {
+			t.Errorf("%s: x-steward-roles is %v, the routes table says %v (same order)", where, op.rolesList, wantRoles)
+		}
 		if !op.hasSecurity {
 			t.Errorf("%s: no security: the contract states it on every operation", where)
 			continue
@@ -464,6 +489,7 @@ paths:
     delete:
       summary: x
       x-steward-scope: admin # comment
+      x-steward-roles: [admin, auditor]
       security:
         - bearerAuth: [admin]
       responses:
@@ -486,7 +512,7 @@ components:
 		t.Errorf("GET /healthz parsed as %+v", h)
 	}
 	d := doc.ops["DELETE /api/v1/things/{id}"]
-	if d == nil || d.scope != "admin" || d.noSecurity || len(d.roles) != 1 || !slices.Equal(d.roles[0], []string{"admin"}) {
+	if d == nil || d.scope != "admin" || !slices.Equal(d.rolesList, []string{"admin", "auditor"}) || d.noSecurity || len(d.roles) != 1 || !slices.Equal(d.roles[0], []string{"admin"}) {
 		t.Errorf("DELETE /api/v1/things/{id} parsed as %+v", d)
 	}
 	if !slices.Equal(doc.pathParams["/api/v1/things/{id}"], []string{"id"}) {
@@ -502,6 +528,8 @@ components:
 		"duplicate op":   "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      x-steward-scope: read\n    get:\n",
 		"duplicate path": "openapi: 3.1.0\npaths:\n  /a:\n    get:\n  /a:\n    post:\n",
 		"not a path":     "openapi: 3.1.0\npaths:\n  a:\n    get:\n",
+		"roles twice":    "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      x-steward-roles: []\n      x-steward-roles: []\n",
+		"roles not flow": "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      x-steward-roles: admin\n",
 		"scope twice":    "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      x-steward-scope: read\n      x-steward-scope: read\n",
 		"flow security":  "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      security: [{bearerAuth: [read]}]\n",
 		"misindented":    "openapi: 3.1.0\npaths:\n  /a:\n     get:\n",

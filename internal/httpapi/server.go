@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,50 +63,72 @@ type Challenger interface {
 type route struct {
 	pattern string        // ServeMux pattern, method first
 	scope   steward.Scope // "" means unauthenticated (health checks only)
+	// roles may call the route when the token acts for an employee
+	// (Token.EmployeeID) who holds one of them (steward.EmployeeRoles).
+	roles   []steward.Role
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
-// routes is the single table of every route and the scope it requires.
-// api/openapi.yaml mirrors it; tests check both the document and every
+// Role sets of the authorization table. Separation of duties: the admin
+// role reaches configuration only, never a route that returns content; the
+// auditor reads the audit trail and verifies; the records roles read
+// records and consent evidence; employees and supervisors use their own
+// inbox.
+var (
+	noRoles      []steward.Role
+	adminRoles   = []steward.Role{steward.RoleAdmin}
+	auditRoles   = []steward.Role{steward.RoleAuditor}
+	recordsRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleRecordsManager,
+		steward.RoleFOIAOfficer, steward.RoleLegal}
+	verifyRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleRecordsManager,
+		steward.RoleFOIAOfficer, steward.RoleLegal, steward.RoleAuditor}
+	inboxRoles = []steward.Role{steward.RoleEmployee, steward.RoleSupervisor}
+)
+
+// routes is the single table of every route, the scope a machine token
+// needs and the roles an employee needs. api/openapi.yaml and
+// docs/authorization.md mirror it; tests check both documents and every
 // allow and deny in the table.
 var routes = []route{
-	{"GET /healthz", "", (*Server).healthz},
-	{"GET /readyz", "", (*Server).readyz},
-	{"POST /api/v1/capture", steward.ScopeCapture, (*Server).capture},
-	{"GET /api/v1/records/{id}", steward.ScopeRead, (*Server).getRecord},
-	{"GET /api/v1/records/{id}/blob", steward.ScopeRead, (*Server).getRecordBlob},
-	{"GET /api/v1/records/{id}/proof", steward.ScopeRead, (*Server).getRecordProof},
-	{"GET /api/v1/checkpoint", steward.ScopeRead, (*Server).getCheckpoint},
-	{"GET /api/v1/tokens", steward.ScopeAdmin, (*Server).listTokens},
-	{"POST /api/v1/tokens", steward.ScopeAdmin, (*Server).createToken},
-	{"DELETE /api/v1/tokens/{id}", steward.ScopeAdmin, (*Server).revokeToken},
-	{"GET /api/v1/employees", steward.ScopeAdmin, (*Server).listEmployees},
-	{"POST /api/v1/employees", steward.ScopeAdmin, (*Server).createEmployee},
-	{"GET /api/v1/employees/{id}", steward.ScopeAdmin, (*Server).getEmployee},
-	{"PUT /api/v1/employees/{id}/identities", steward.ScopeAdmin, (*Server).putIdentity},
-	{"POST /api/v1/employees/{id}/contacts", steward.ScopeAdmin, (*Server).adminAddContact},
-	{"GET /api/v1/contacts", steward.ScopeInbox, (*Server).listContacts},
-	{"POST /api/v1/contacts", steward.ScopeInbox, (*Server).addContact},
-	{"GET /api/v1/contacts/{id}/consent", steward.ScopeRead, (*Server).getConsentHistory},
-	{"GET /api/v1/consent/texts", steward.ScopeAdmin, (*Server).listConsentTexts},
-	{"PUT /api/v1/consent/text", steward.ScopeAdmin, (*Server).putConsentText},
-	{"GET /api/v1/conversations", steward.ScopeInbox, (*Server).listConversations},
-	{"POST /api/v1/conversations", steward.ScopeInbox, (*Server).createConversation},
-	{"GET /api/v1/conversations/{id}/messages", steward.ScopeInbox, (*Server).listMessages},
-	{"POST /api/v1/conversations/{id}/messages", steward.ScopeInbox, (*Server).sendMessage},
-	{"DELETE /api/v1/conversations/{id}/messages/{record}", steward.ScopeInbox, (*Server).deleteMessage},
-	{"POST /api/v1/conversations/{id}/reactions", steward.ScopeInbox, (*Server).react},
-	{"PATCH /api/v1/conversations/{id}/members", steward.ScopeInbox, (*Server).updateMembers},
-	{"GET /api/v1/attachments/{id}", steward.ScopeInbox, (*Server).getAttachment},
-	{"GET /api/v1/stream", steward.ScopeInbox, (*Server).stream},
-	{"POST /api/v1/identities/{id}/link", steward.ScopeInbox, (*Server).startLink},
-	{"GET /api/v1/identities/{id}/link", steward.ScopeInbox, (*Server).getLink},
-	{"POST /api/v1/identities/{id}/challenge", steward.ScopeAdmin, (*Server).answerChallenge},
-	{"GET /api/v1/deliveries", steward.ScopeAdmin, (*Server).listDeliveries},
-	{"POST /api/v1/deliveries/{id}/retry", steward.ScopeAdmin, (*Server).retryDelivery},
-	{"GET /api/v1/capture-health", steward.ScopeAdmin, (*Server).captureHealth},
-	{"GET /api/v1/dead-letters", steward.ScopeAdmin, (*Server).listDeadLetters},
-	{"GET /api/v1/audit", steward.ScopeAudit, (*Server).listAudit},
+	{"GET /healthz", "", nil, (*Server).healthz},
+	{"GET /readyz", "", nil, (*Server).readyz},
+	{"POST /api/v1/capture", steward.ScopeCapture, noRoles, (*Server).capture},
+	{"GET /api/v1/records/{id}", steward.ScopeRead, recordsRoles, (*Server).getRecord},
+	{"GET /api/v1/records/{id}/blob", steward.ScopeRead, recordsRoles, (*Server).getRecordBlob},
+	{"GET /api/v1/records/{id}/proof", steward.ScopeRead, verifyRoles, (*Server).getRecordProof},
+	{"GET /api/v1/checkpoint", steward.ScopeRead, verifyRoles, (*Server).getCheckpoint},
+	{"GET /api/v1/tokens", steward.ScopeAdmin, adminRoles, (*Server).listTokens},
+	{"POST /api/v1/tokens", steward.ScopeAdmin, adminRoles, (*Server).createToken},
+	{"DELETE /api/v1/tokens/{id}", steward.ScopeAdmin, adminRoles, (*Server).revokeToken},
+	{"GET /api/v1/employees", steward.ScopeAdmin, adminRoles, (*Server).listEmployees},
+	{"POST /api/v1/employees", steward.ScopeAdmin, adminRoles, (*Server).createEmployee},
+	{"GET /api/v1/employees/{id}", steward.ScopeAdmin, adminRoles, (*Server).getEmployee},
+	{"PUT /api/v1/employees/{id}/identities", steward.ScopeAdmin, adminRoles, (*Server).putIdentity},
+	{"POST /api/v1/employees/{id}/contacts", steward.ScopeAdmin, adminRoles, (*Server).adminAddContact},
+	{"GET /api/v1/contacts", steward.ScopeInbox, inboxRoles, (*Server).listContacts},
+	{"POST /api/v1/contacts", steward.ScopeInbox, inboxRoles, (*Server).addContact},
+	{"GET /api/v1/contacts/{id}/consent", steward.ScopeRead, recordsRoles, (*Server).getConsentHistory},
+	{"GET /api/v1/consent/texts", steward.ScopeAdmin, adminRoles, (*Server).listConsentTexts},
+	{"PUT /api/v1/consent/text", steward.ScopeAdmin, adminRoles, (*Server).putConsentText},
+	{"GET /api/v1/conversations", steward.ScopeInbox, inboxRoles, (*Server).listConversations},
+	{"POST /api/v1/conversations", steward.ScopeInbox, inboxRoles, (*Server).createConversation},
+	{"GET /api/v1/conversations/{id}/messages", steward.ScopeInbox, inboxRoles, (*Server).listMessages},
+	{"POST /api/v1/conversations/{id}/messages", steward.ScopeInbox, inboxRoles, (*Server).sendMessage},
+	{"DELETE /api/v1/conversations/{id}/messages/{record}", steward.ScopeInbox, inboxRoles, (*Server).deleteMessage},
+	{"POST /api/v1/conversations/{id}/reactions", steward.ScopeInbox, inboxRoles, (*Server).react},
+	{"PATCH /api/v1/conversations/{id}/members", steward.ScopeInbox, inboxRoles, (*Server).updateMembers},
+	{"GET /api/v1/attachments/{id}", steward.ScopeInbox, inboxRoles, (*Server).getAttachment},
+	{"GET /api/v1/stream", steward.ScopeInbox, inboxRoles, (*Server).stream},
+	{"POST /api/v1/identities/{id}/link", steward.ScopeInbox, inboxRoles, (*Server).startLink},
+	{"GET /api/v1/identities/{id}/link", steward.ScopeInbox, inboxRoles, (*Server).getLink},
+	{"POST /api/v1/identities/{id}/challenge", steward.ScopeAdmin, adminRoles, (*Server).answerChallenge},
+	{"GET /api/v1/deliveries", steward.ScopeAdmin, adminRoles, (*Server).listDeliveries},
+	{"POST /api/v1/deliveries/{id}/retry", steward.ScopeAdmin, adminRoles, (*Server).retryDelivery},
+	{"GET /api/v1/capture-health", steward.ScopeAdmin, adminRoles, (*Server).captureHealth},
+	{"GET /api/v1/dead-letters", steward.ScopeAdmin, adminRoles, (*Server).listDeadLetters},
+	{"GET /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).listRoleMappings},
+	{"PUT /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).putRoleMappings},
+	{"GET /api/v1/audit", steward.ScopeAudit, auditRoles, (*Server).listAudit},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.
@@ -117,6 +140,22 @@ func Routes() map[string]steward.Scope {
 	return m
 }
 
+// RouteAccess is one row of the authorization table as documented.
+type RouteAccess struct {
+	Pattern string
+	Scope   steward.Scope
+	Roles   []steward.Role
+}
+
+// RouteTable returns the authorization table in its order.
+func RouteTable() []RouteAccess {
+	out := make([]RouteAccess, 0, len(routes))
+	for _, rt := range routes {
+		out = append(out, RouteAccess{Pattern: rt.pattern, Scope: rt.scope, Roles: slices.Clone(rt.roles)})
+	}
+	return out
+}
+
 // Handler returns the API's http.Handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -124,7 +163,7 @@ func (s *Server) Handler() http.Handler {
 		h := rt.handler
 		var hf http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
 		if rt.scope != "" {
-			hf = s.authenticate(rt.scope, hf)
+			hf = s.authenticate(rt.scope, rt.roles, hf)
 		}
 		mux.Handle(rt.pattern, hf)
 	}

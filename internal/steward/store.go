@@ -16,6 +16,7 @@ type Store interface {
 	ConsentTextStore
 	DeliveryStore
 	SignInStore
+	RoleMappingStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("ConsentTexts", func(t *testing.T) { testConsentTexts(t, open) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
 	t.Run("SignIn", func(t *testing.T) { testSignIn(t, open) })
+	t.Run("RoleMappings", func(t *testing.T) { testRoleMappings(t, open) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, open) })
 }
 
