@@ -176,6 +176,10 @@ func TestCaptureAPI(t *testing.T) {
 		}
 	}
 	var rec httpapi.RecordResponse
+	var eb httpapi.ErrorBody
+	if code := call(t, "GET", srv.URL+"/api/v1/records/"+first.RecordID, tok, nil, &eb); code != 400 || !strings.Contains(eb.Error.Message, "purpose") {
+		t.Fatalf("a content read without a purpose: %d %+v, want 400 naming the purpose", code, eb)
+	}
 	if code := call(t, "GET", srv.URL+"/api/v1/records/"+first.RecordID+"?purpose=test", tok, nil, &rec); code != 200 {
 		t.Fatalf("read: %d", code)
 	}
@@ -198,7 +202,7 @@ func TestCaptureAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec = httpapi.RecordResponse{}
-	if code := call(t, "GET", srv.URL+"/api/v1/records/"+first.RecordID, tok, nil, &rec); code != 200 || !rec.Shredded || rec.Content != nil {
+	if code := call(t, "GET", srv.URL+"/api/v1/records/"+first.RecordID+"?purpose=test", tok, nil, &rec); code != 200 || !rec.Shredded || rec.Content != nil {
 		t.Fatalf("shredded read: %d %+v", code, rec)
 	}
 }
@@ -326,7 +330,7 @@ func TestEmployeesAndIdentities(t *testing.T) {
 	var c httpapi.CaptureResponse
 	call(t, "POST", srv.URL+"/api/v1/capture", tok, m, &c)
 	var rec httpapi.RecordResponse
-	call(t, "GET", srv.URL+"/api/v1/records/"+c.RecordID, tok, nil, &rec)
+	call(t, "GET", srv.URL+"/api/v1/records/"+c.RecordID+"?purpose=test", tok, nil, &rec)
 	if rec.Content == nil || len(rec.Content.Recipients) != 1 || rec.Content.Recipients[0].EmployeeID != e.ID {
 		t.Fatalf("capture not attributed to the employee: %+v", rec.Content)
 	}

@@ -462,7 +462,7 @@ func TestChatConsentAndMessages(t *testing.T) {
 		t.Errorf("consent evidence with an inbox token: %d, want 403", code)
 	}
 	var hist httpapi.ConsentHistory
-	if code := call(t, "GET", e.base+"/api/v1/contacts/"+c.ID+"/consent", e.read, nil, &hist); code != 200 {
+	if code := call(t, "GET", e.base+"/api/v1/contacts/"+c.ID+"/consent?purpose=test", e.read, nil, &hist); code != 200 {
 		t.Fatalf("consent history: %d", code)
 	}
 	if hist.Contact == nil || hist.Contact.ConsentState != steward.ConsentActive || len(hist.Events) != 2 {
@@ -597,7 +597,7 @@ func TestChatRateLimitChallenge(t *testing.T) {
 		return waiting != nil
 	})
 	var hist httpapi.ConsentHistory
-	if code := call(t, "GET", e.base+"/api/v1/contacts/"+c2.ID+"/consent", e.read, nil, &hist); code != 200 ||
+	if code := call(t, "GET", e.base+"/api/v1/contacts/"+c2.ID+"/consent?purpose=test", e.read, nil, &hist); code != 200 ||
 		len(hist.Events) != 1 || hist.Events[0].RecordID != waiting.RecordID {
 		t.Fatalf("the waiting delivery is not the second contact's request: %d %+v %+v", code, hist.Events, waiting)
 	}

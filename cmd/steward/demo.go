@@ -162,7 +162,7 @@ captured every %[8]s.
 Try:
   export TOKEN=%[2]s
   curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/capture-health
-  curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s
+  curl -s -H "Authorization: Bearer $TOKEN" "%[1]s/api/v1/records/%[4]s?purpose=demo"
   curl -s -H "Authorization: Bearer $TOKEN" %[1]s/api/v1/records/%[4]s/proof
   steward verify --data %[3]s
 

@@ -9,7 +9,7 @@ import (
 )
 
 var adminTokenRE = regexp.MustCompile(`Admin token\s+(stw_\S+)`)
-var exampleRecordRE = regexp.MustCompile(`/api/v1/records/([0-9a-f-]{36})\s`)
+var exampleRecordRE = regexp.MustCompile(`/api/v1/records/([0-9a-f-]{36})[\s?]`)
 
 // TestDemo runs `steward demo` as a user would, uses the token and the
 // curl targets it prints, watches its traffic arrive, stops it, and
@@ -32,7 +32,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo did not print a token and an example record:\n%s", s.logs())
 	}
 	var rec httpapi.RecordResponse
-	if code := call(t, "GET", s.base+"/api/v1/records/"+record, token, nil, &rec); code != 200 || rec.Content == nil || rec.Content.Body == "" {
+	if code := call(t, "GET", s.base+"/api/v1/records/"+record+"?purpose=test", token, nil, &rec); code != 200 || rec.Content == nil || rec.Content.Body == "" {
 		t.Fatalf("example record: %d %+v", code, rec)
 	}
 	// Our own captures, half a second apart, show the demo's traffic

@@ -192,10 +192,10 @@ func TestNoPlaintextAtRest(t *testing.T) {
 			Body string `json:"body"`
 		} `json:"content"`
 	}
-	if c := call(t, "GET", s.base+"/api/v1/records/"+out.RecordID, token, nil, &rec); c != 200 || !strings.Contains(rec.Content.Body, canary) {
+	if c := call(t, "GET", s.base+"/api/v1/records/"+out.RecordID+"?purpose=test", token, nil, &rec); c != 200 || !strings.Contains(rec.Content.Body, canary) {
 		t.Fatalf("read back: %d %q", c, rec.Content.Body)
 	}
-	req, _ := http.NewRequest("GET", s.base+"/api/v1/records/"+out.Attachments[0].RecordID+"/blob", nil)
+	req, _ := http.NewRequest("GET", s.base+"/api/v1/records/"+out.Attachments[0].RecordID+"/blob?purpose=test", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -29,11 +29,19 @@ type RecordResponse struct {
 
 // auditRead records a read of content before the content is released. If
 // the audit record cannot be made durable, the read is refused: an
-// unrecorded read must not happen.
+// unrecorded read must not happen. Someone who was not a participant
+// reads only for a stated purpose (a case, a review assignment, a FOIA
+// request: ?purpose=FOIA-2026-0412), which the audit record keeps; a read
+// without one is Invalid.
 func (s *Server) auditRead(r *http.Request, action, subject string) error {
+	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
+	if purpose == "" || len(purpose) > 256 {
+		return steward.E(steward.Op("httpapi.auditRead"), steward.Invalid,
+			"state the purpose of this read (?purpose=, e.g. a case, review assignment or FOIA request number; at most 256 characters)")
+	}
 	_, err := s.Pipeline.Audit(r.Context(), pipeline.AuditEntry{
 		Actor: actor(r.Context()), Action: action, Subject: subject,
-		Details: map[string]any{"purpose": r.URL.Query().Get("purpose"), "remote": r.RemoteAddr},
+		Details: map[string]any{"purpose": purpose, "remote": r.RemoteAddr},
 	})
 	return err
 }
