@@ -151,7 +151,7 @@ func (s *Service) me(ctx context.Context, employeeID string) (*me, error) {
 			m.addrs[id.Address] = id
 		}
 	}
-	reports, _, err := s.Store.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: e.ID})
+	reports, _, err := s.Store.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: e.ID, IncludeDeleted: true})
 	if err != nil {
 		return nil, err
 	}

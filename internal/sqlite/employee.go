@@ -186,7 +186,10 @@ func (db *DB) QueryEmployees(ctx context.Context, q steward.EmployeeQuery) ([]*s
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, 0, steward.E(op, steward.Invalid, "offset and limit must not be negative")
 	}
-	where := []string{"deleted_at IS NULL"}
+	var where []string
+	if !q.IncludeDeleted {
+		where = append(where, "deleted_at IS NULL")
+	}
 	var args []any
 	if q.UserName != "" {
 		where, args = append(where, "user_name_fold = ?"), append(args, foldUserName(q.UserName))
@@ -200,7 +203,10 @@ func (db *DB) QueryEmployees(ctx context.Context, q steward.EmployeeQuery) ([]*s
 	if q.ManagerID != "" {
 		where, args = append(where, "manager_id = ?"), append(args, q.ManagerID)
 	}
-	cond := " WHERE " + strings.Join(where, " AND ")
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = -1 // SQLite: no limit

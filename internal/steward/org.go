@@ -53,8 +53,11 @@ type EmployeeQuery struct {
 	ExternalID string // compared exactly
 	Email      string // compared case-insensitively (ASCII)
 	ManagerID  string // compared exactly: the manager's direct reports
-	Offset     int    // rows to skip
-	Limit      int    // at most this many rows; 0 means no limit
+	// IncludeDeleted returns employees deleted over SCIM too (their
+	// records and conversations outlive them).
+	IncludeDeleted bool
+	Offset         int // rows to skip
+	Limit          int // at most this many rows; 0 means no limit
 }
 
 // IdentityMode says how Steward holds a work identity.
@@ -184,7 +187,8 @@ type EmployeeStore interface {
 	EmployeeByUserName(ctx context.Context, userName string) (*Employee, error)
 	// Employees lists the employees not deleted, ordered by user name.
 	Employees(ctx context.Context) ([]*Employee, error)
-	// QueryEmployees returns the employees not deleted that match q,
+	// QueryEmployees returns the employees that match q, the deleted ones
+	// only with q.IncludeDeleted,
 	// ordered by case-folded user name then id, with q.Offset and q.Limit
 	// applied, and the number that match before paging. Returns Invalid
 	// for a negative offset or limit.

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("Employees", func(t *testing.T) { testEmployees(t, open) })
 	t.Run("EmployeeProvisioning", func(t *testing.T) { testEmployeeProvisioning(t, open) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open) })
+	t.Run("DeletedReports", func(t *testing.T) { testDeletedReports(t, open) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, open) })
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, open) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, open) })

@@ -1,0 +1,35 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/steward-gov/steward/internal/steward"
+)
+
+// testDeletedReports: a deleted employee is still found among their
+// manager's reports when the query asks for deleted ones, so their
+// conversations stay with the manager.
+func testDeletedReports(t *testing.T, open func(t *testing.T) steward.Store) {
+	ctx := context.Background()
+	s := open(t)
+	mgr := &steward.Employee{UserName: "mgr@example.gov", DisplayName: "Manager", Active: true}
+	must(t, "create manager", s.CreateEmployee(ctx, mgr))
+	rep := &steward.Employee{UserName: "rep@example.gov", DisplayName: "Report", Active: true, ManagerID: mgr.ID}
+	must(t, "create report", s.CreateEmployee(ctx, rep))
+	must(t, "delete report", s.DeleteEmployee(ctx, rep.ID, time.Now()))
+	live, n, err := s.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: mgr.ID})
+	must(t, "query", err)
+	same(t, "reports without deleted", len(live), 0)
+	same(t, "count without deleted", n, 0)
+	all, n, err := s.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: mgr.ID, IncludeDeleted: true})
+	must(t, "query with deleted", err)
+	if n != 1 || len(all) != 1 || all[0].ID != rep.ID || all[0].DeletedAt == nil {
+		t.Fatalf("reports with deleted = %d %+v", n, all)
+	}
+	everyone, n, err := s.QueryEmployees(ctx, steward.EmployeeQuery{IncludeDeleted: true})
+	must(t, "query everyone", err)
+	same(t, "everyone with deleted", n, 2)
+	same(t, "everyone rows", len(everyone), 2)
+}
