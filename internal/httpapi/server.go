@@ -15,6 +15,7 @@ import (
 	"github.com/steward-gov/steward/internal/archive"
 	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/consent"
+	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -167,21 +168,15 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.pattern, hf)
 	}
-	// paths knows every route's path regardless of method, so that a known
-	// path asked with the wrong method gets 405 rather than 404.
-	paths := http.NewServeMux()
-	allow := map[string][]string{}
+	// A known path asked with the wrong method gets 405 rather than 404.
+	var methods httproute.Methods
 	for _, rt := range routes {
-		method, path, _ := strings.Cut(rt.pattern, " ")
-		if allow[path] == nil {
-			paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
-		}
-		allow[path] = append(allow[path], method)
+		methods.Add(rt.pattern)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		const op steward.Op = "httpapi"
-		if _, p := paths.Handler(r); p != "" {
-			w.Header().Set("Allow", strings.Join(allow[p], ", "))
+		if allow, known := methods.Allow(r); known {
+			w.Header().Set("Allow", allow)
 			s.writeErrorStatus(w, r, http.StatusMethodNotAllowed, steward.E(op, steward.Invalid, "method not allowed"))
 			return
 		}

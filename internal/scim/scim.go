@@ -58,6 +58,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -192,21 +193,16 @@ func (s *Server) Handler() http.Handler {
 		panic("scim: Server needs a Store and Authenticate")
 	}
 	mux := http.NewServeMux()
-	paths := http.NewServeMux() // every path regardless of method, for 405
-	allow := map[string][]string{}
+	var methods httproute.Methods // for 405 on a known path
 	for _, rt := range routes {
 		h := rt.handler
 		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-		method, path, _ := strings.Cut(rt.pattern, " ")
-		if allow[path] == nil {
-			paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
-		}
-		allow[path] = append(allow[path], method)
+		methods.Add(rt.pattern)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		const op steward.Op = "scim"
-		if _, p := paths.Handler(r); p != "" {
-			w.Header().Set("Allow", strings.Join(allow[p], ", "))
+		if allow, known := methods.Allow(r); known {
+			w.Header().Set("Allow", allow)
 			s.writeErrorStatus(w, r, http.StatusMethodNotAllowed, steward.E(op, steward.Invalid, "method not allowed"))
 			return
 		}

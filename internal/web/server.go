@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -171,30 +172,25 @@ func Routes() map[string]bool {
 // stripping the prefix.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	paths := http.NewServeMux()
-	allow := map[string][]string{}
+	var methods httproute.Methods // for 405 on a known path
 	for _, rt := range routes {
 		h := rt.handler
 		var hf http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
 		if rt.access != public {
 			hf = s.authenticate(rt.access, hf)
 		}
-		method, path, _ := strings.Cut(rt.pattern, " ")
-		if method != http.MethodGet {
+		if method, _, _ := strings.Cut(rt.pattern, " "); method != http.MethodGet {
 			hf = s.sameOrigin(hf)
 		}
 		mux.Handle(rt.pattern, hf)
-		if allow[path] == nil {
-			paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
-		}
-		allow[path] = append(allow[path], method)
+		methods.Add(rt.pattern)
 	}
 	// Anything else under /inbox/ is a 405 for a known path or a 404, and
 	// like every non-public route it needs a session first.
 	mux.Handle(basePath, s.authenticate(page, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const op steward.Op = "web"
-		if _, p := paths.Handler(r); p != "" {
-			w.Header().Set("Allow", strings.Join(allow[p], ", "))
+		if allow, known := methods.Allow(r); known {
+			w.Header().Set("Allow", allow)
 			s.failStatus(w, r, http.StatusMethodNotAllowed, steward.E(op, steward.Invalid, "method not allowed"))
 			return
 		}
