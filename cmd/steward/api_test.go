@@ -126,19 +126,30 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Fatalf("expired token: %d, want 401", code)
 	}
 	var created httpapi.TokenResponse
-	if code := call(t, "POST", srv.URL+"/api/v1/tokens", admin, map[string]any{"name": "reader", "scopes": []string{"read"}}, &created); code != 201 {
+	// Separation of duties: an administrator cannot hand out content or audit readers.
+	for _, scope := range []string{"read", "audit"} {
+		var eb httpapi.ErrorBody
+		if code := call(t, "POST", srv.URL+"/api/v1/tokens", admin, map[string]any{"name": "reader-" + scope,
+			"scopes": []string{scope}}, &eb); code != 403 || eb.Error.Code != "permission_denied" {
+			t.Fatalf("admin issuing a %s token: %d %+v, want 403", scope, code, eb)
+		}
+	}
+	if code := call(t, "POST", srv.URL+"/api/v1/tokens", admin, map[string]any{"name": "connector", "scopes": []string{"capture"}}, &created); code != 201 {
 		t.Fatalf("create token: %d", code)
 	}
 	if !strings.HasPrefix(created.Token, "stw_") {
 		t.Fatalf("token %q lacks the stw_ prefix", created.Token)
 	}
-	if code := call(t, "GET", srv.URL+"/api/v1/checkpoint", created.Token, nil, nil); code != 200 {
+	capture := func() int {
+		return call(t, "POST", srv.URL+"/api/v1/capture", created.Token, msg("lifecycle-"+randHex(4), "hello"), nil)
+	}
+	if code := capture(); code != 201 {
 		t.Fatalf("new token: %d", code)
 	}
 	if code := call(t, "DELETE", srv.URL+"/api/v1/tokens/"+created.Detail.ID, admin, nil, nil); code != 204 {
 		t.Fatalf("revoke: %d", code)
 	}
-	if code := call(t, "GET", srv.URL+"/api/v1/checkpoint", created.Token, nil, nil); code != 401 {
+	if code := capture(); code != 401 {
 		t.Fatalf("revoked token: %d, want 401", code)
 	}
 	var bad httpapi.ErrorBody

@@ -39,7 +39,8 @@ type chatEnv struct {
 func newChatData(t *testing.T) *chatEnv {
 	t.Helper()
 	data := t.TempDir()
-	return &chatEnv{data: data, admin: mustToken(t, data, "chat-admin", "admin")}
+	return &chatEnv{data: data, admin: mustToken(t, data, "chat-admin", "admin"),
+		read: mustToken(t, data, "records-officer", "read")}
 }
 
 // serve starts `steward serve` on the data directory, with the simulator

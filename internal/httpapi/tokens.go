@@ -50,6 +50,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
+	// Separation of duties: administering Steward must not be a way to
+	// read content or the audit trail. Such tokens are issued on the host
+	// (`steward token create`, itself audited) or come from roles.
+	for _, sc := range req.Scopes {
+		if sc == steward.ScopeRead || sc == steward.ScopeAudit {
+			s.writeError(w, r, steward.Errorf(op, steward.Permission,
+				"a %q token cannot be issued through the API: issue it on the host with `steward token create`, or map the reader's group to a role", sc))
+			return
+		}
+	}
 	if req.EmployeeID != "" {
 		if _, err := s.Store.EmployeeByID(r.Context(), req.EmployeeID); err != nil {
 			s.writeError(w, r, steward.E(op, err))
