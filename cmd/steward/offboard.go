@@ -112,14 +112,18 @@ func (o *offboarder) reactivate(ctx context.Context, employeeID string) {
 // rest of offboarding.
 func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
 	emp, err := o.app.db.EmployeeByID(ctx, employeeID)
-	if err != nil || emp.ManagerID == "" {
+	if err != nil {
+		return nil
+	}
+	managerID, err := steward.ManagerID(ctx, o.app.db, emp.ManagerID)
+	if err != nil || managerID == "" {
 		return nil
 	}
 	mine, err := o.app.db.IdentitiesByEmployee(ctx, employeeID)
 	if err != nil {
 		return nil
 	}
-	theirs, err := o.app.db.IdentitiesByEmployee(ctx, emp.ManagerID)
+	theirs, err := o.app.db.IdentitiesByEmployee(ctx, managerID)
 	if err != nil {
 		return nil
 	}
@@ -155,7 +159,7 @@ func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
 			it := &steward.Item{Type: steward.EventMembership, Channel: id.Channel, Direction: steward.DirOutbound,
 				ChannelMessageID: "steward:" + steward.NewID(), Sender: steward.Party{Address: id.Address, EmployeeID: employeeID},
 				Conversation: steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup},
-				MembersAdded: []steward.Party{{Address: succ, EmployeeID: emp.ManagerID}}, SentAt: time.Now().UTC()}
+				MembersAdded: []steward.Party{{Address: succ, EmployeeID: managerID}}, SentAt: time.Now().UTC()}
 			if _, err := o.app.pipeline.Capture(ctx, it); err != nil {
 				o.logger.Error("offboarding: handover not archived", "conversation", c.ID, "err", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/steward-gov/steward/internal/httpapi"
@@ -22,7 +23,7 @@ var serveSettings = []string{"data", "addr", "metrics-addr", "signal-cli-url", "
 	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format",
 	"consent-text", "consent-version", "consent-expiry", "consent-reconsent", "consent-keywords", "secure-cookies",
 	"oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url", "oidc-claim", "oidc-scopes",
-	"oidc-cookie-key", "local-login", "session-idle-timeout", "session-lifetime"}
+	"oidc-cookie-key", "local-login", "session-idle-timeout", "session-lifetime", "public-url"}
 
 // serveCmd runs `steward serve` and, with demo set, `steward demo`.
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) error {
@@ -95,6 +96,7 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		return err
 	}}
 	prov := &scim.Server{Store: a.db, Logger: logger, OnChange: off.change,
+		BaseURL: publicSCIM(cfg.String("public-url")),
 		Authenticate: func(ctx context.Context, secret string) (*steward.Token, error) {
 			return steward.Authenticate(ctx, a.db, secret, time.Now())
 		},
@@ -154,6 +156,15 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer, demo bool) e
 		_ = msrv.Shutdown(sctx)
 	}
 	return err
+}
+
+// publicSCIM is the SCIM root under the configured public URL, or "" to
+// take it from each request.
+func publicSCIM(public string) string {
+	if public == "" {
+		return ""
+	}
+	return strings.TrimSuffix(public, "/") + scim.Prefix
 }
 
 // rootHandler serves the inbox under /inbox/, SCIM provisioning under

@@ -33,9 +33,11 @@ func (s *Service) Route(ctx context.Context, c *pipeline.Captured) {
 		seen[id.EmployeeID] = true
 		s.Hub.Publish(id.EmployeeID, ev)
 		// A departed employee's conversations pass to their manager.
-		if e, err := s.Store.EmployeeByID(ctx, id.EmployeeID); err == nil && !e.Active && e.ManagerID != "" && !seen[e.ManagerID] {
-			seen[e.ManagerID] = true
-			s.Hub.Publish(e.ManagerID, ev)
+		if e, err := s.Store.EmployeeByID(ctx, id.EmployeeID); err == nil && !e.Active {
+			if mgr, err := steward.ManagerID(ctx, s.Store, e.ManagerID); err == nil && mgr != "" && !seen[mgr] {
+				seen[mgr] = true
+				s.Hub.Publish(mgr, ev)
+			}
 		}
 	}
 }

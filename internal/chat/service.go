@@ -151,9 +151,18 @@ func (s *Service) me(ctx context.Context, employeeID string) (*me, error) {
 			m.addrs[id.Address] = id
 		}
 	}
+	// Reports name their manager by Steward id (Entra ID) or by the
+	// manager's own identity-provider id, kept as externalId (Okta).
 	reports, _, err := s.Store.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: e.ID, IncludeDeleted: true})
 	if err != nil {
 		return nil, err
+	}
+	if e.ExternalID != "" && e.ExternalID != e.ID {
+		more, _, err := s.Store.QueryEmployees(ctx, steward.EmployeeQuery{ManagerID: e.ExternalID, IncludeDeleted: true})
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, more...)
 	}
 	for _, r := range reports {
 		if r.Active {

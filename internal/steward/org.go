@@ -265,3 +265,23 @@ type ConversationStore interface {
 	// conversation, oldest first.
 	LastConversationRecords(ctx context.Context, id string, limit int) ([]*Record, error)
 }
+
+// ManagerID resolves an employee's manager reference as the identity
+// provider sent it: Entra ID sends the manager's SCIM id (Steward's
+// employee id), Okta the manager's own id, which Steward keeps as their
+// externalId. Returns "" when the reference names no one.
+func ManagerID(ctx context.Context, es EmployeeStore, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	if m, err := es.EmployeeByID(ctx, ref); err == nil {
+		return m.ID, nil
+	} else if !Is(NotFound, err) {
+		return "", err
+	}
+	ms, _, err := es.QueryEmployees(ctx, EmployeeQuery{ExternalID: ref, Limit: 1})
+	if err != nil || len(ms) == 0 {
+		return "", err
+	}
+	return ms[0].ID, nil
+}

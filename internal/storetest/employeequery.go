@@ -33,3 +33,17 @@ func testDeletedReports(t *testing.T, open func(t *testing.T) steward.Store) {
 	same(t, "everyone with deleted", n, 2)
 	same(t, "everyone rows", len(everyone), 2)
 }
+
+// testManagerRefs: a manager reference resolves by Steward id (Entra ID)
+// and by the manager's externalId (Okta), and to "" for no one.
+func testManagerRefs(t *testing.T, open func(t *testing.T) steward.Store) {
+	ctx := context.Background()
+	s := open(t)
+	mgr := &steward.Employee{UserName: "boss@example.gov", DisplayName: "Boss", Active: true, ExternalID: "00uOKTA42"}
+	must(t, "create manager", s.CreateEmployee(ctx, mgr))
+	for ref, want := range map[string]string{mgr.ID: mgr.ID, "00uOKTA42": mgr.ID, "nobody": "", "": ""} {
+		got, err := steward.ManagerID(ctx, s, ref)
+		must(t, "ManagerID", err)
+		same(t, "manager of "+ref, got, want)
+	}
+}
