@@ -380,3 +380,39 @@ func TestAuditAPI(t *testing.T) {
 		t.Fatalf("bad since: %d, want 400", code)
 	}
 }
+
+// TestSuccessorAPI: an admin names a successor; self and unknown
+// employees are refused; the change is audited.
+func TestSuccessorAPI(t *testing.T) {
+	a, srv := newTestAPI(t)
+	admin := issue(t, a, "admin", 0, steward.ScopeAdmin)
+	auditor := issue(t, a, "auditor", 0, steward.ScopeAudit)
+	mk := func(user string) string {
+		var e steward.Employee
+		if code := call(t, "POST", srv.URL+"/api/v1/employees", admin, map[string]string{"user_name": user, "display_name": user}, &e); code != 201 {
+			t.Fatalf("create %s: %d", user, code)
+		}
+		return e.ID
+	}
+	dee, sam := mk("dee@agency.example.gov"), mk("sam@agency.example.gov")
+	url := srv.URL + "/api/v1/employees/" + dee + "/successor"
+	if code := call(t, "PUT", url, admin, map[string]string{"successor_id": sam}, nil); code != 200 {
+		t.Fatalf("set successor: %d", code)
+	}
+	if got, _ := a.db.SuccessorOf(context.Background(), dee); got != sam {
+		t.Fatalf("stored successor %q, want %q", got, sam)
+	}
+	if code := call(t, "PUT", url, admin, map[string]string{"successor_id": dee}, nil); code != 400 {
+		t.Fatalf("self as successor: %d, want 400", code)
+	}
+	if code := call(t, "PUT", url, admin, map[string]string{"successor_id": "nobody"}, nil); code != 404 {
+		t.Fatalf("unknown successor: %d, want 404", code)
+	}
+	var trail struct {
+		Entries []httpapi.AuditEntry `json:"entries"`
+	}
+	call(t, "GET", srv.URL+"/api/v1/audit?action=employee.successor.set", auditor, nil, &trail)
+	if len(trail.Entries) != 1 || trail.Entries[0].Subject != dee {
+		t.Fatalf("audit: %+v", trail.Entries)
+	}
+}

@@ -115,7 +115,7 @@ func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
 	if err != nil {
 		return nil
 	}
-	managerID, err := steward.ManagerID(ctx, o.app.db, emp.ManagerID)
+	managerID, err := steward.SuccessorID(ctx, o.app.db, emp)
 	if err != nil || managerID == "" {
 		return nil
 	}

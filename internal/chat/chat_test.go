@@ -458,3 +458,36 @@ func TestDepartedConversationsPassToManager(t *testing.T) {
 		t.Fatalf("the departed reading: %v, want permission", err)
 	}
 }
+
+// A configured successor takes over instead of the manager.
+func TestConfiguredSuccessorTakesOver(t *testing.T) {
+	w := newWorld(t, signalsim.Contact{Number: taylor, Name: "Taylor Brooks", ReplyDelay: 20 * time.Millisecond})
+	mk := func(user, name string) *steward.Employee {
+		e := &steward.Employee{UserName: user, DisplayName: name, Active: true}
+		if err := w.db.CreateEmployee(w.ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	mgr, succ := mk("priya@agency.example.gov", "Priya Natarajan"), mk("sam@agency.example.gov", "Sam Okafor")
+	c, err := w.chat.AddContact(w.ctx, "test", w.employee.ID, chat.AddContactRequest{Address: taylor, DisplayName: "Taylor Brooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("Taylor accepts", func() bool { return w.contactState(c.ID) == steward.ConsentActive })
+	conv, _ := w.chat.ConversationWith(w.ctx, w.employee.ID, c.ID)
+	if err := w.db.SetSuccessor(w.ctx, w.employee.ID, succ.ID); err != nil {
+		t.Fatal(err)
+	}
+	emp, _ := w.db.EmployeeByID(w.ctx, w.employee.ID)
+	emp.Active, emp.ManagerID = false, mgr.ID
+	if err := w.db.UpdateEmployee(w.ctx, emp); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := w.chat.Conversations(w.ctx, succ.ID); err != nil || len(cs) != 1 || cs[0].ID != conv.ID {
+		t.Fatalf("successor's conversations = %+v, %v", cs, err)
+	}
+	if cs, err := w.chat.Conversations(w.ctx, mgr.ID); err != nil || len(cs) != 0 {
+		t.Fatalf("the manager still inherits although a successor is configured: %+v, %v", cs, err)
+	}
+}

@@ -34,7 +34,7 @@ func (s *Service) Route(ctx context.Context, c *pipeline.Captured) {
 		s.Hub.Publish(id.EmployeeID, ev)
 		// A departed employee's conversations pass to their manager.
 		if e, err := s.Store.EmployeeByID(ctx, id.EmployeeID); err == nil && !e.Active {
-			if mgr, err := steward.ManagerID(ctx, s.Store, e.ManagerID); err == nil && mgr != "" && !seen[mgr] {
+			if mgr, err := steward.SuccessorID(ctx, s.Store, e); err == nil && mgr != "" && !seen[mgr] {
 				seen[mgr] = true
 				s.Hub.Publish(mgr, ev)
 			}

@@ -164,8 +164,24 @@ func (s *Service) me(ctx context.Context, employeeID string) (*me, error) {
 		}
 		reports = append(reports, more...)
 	}
+	// …and those who named the viewer their successor.
+	successors, err := s.Store.SucceededBy(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range successors {
+		if r, err := s.Store.EmployeeByID(ctx, id); err == nil {
+			reports = append(reports, r)
+		}
+	}
 	for _, r := range reports {
-		if r.Active {
+		if r.Active || m.departed[r.ID] != nil {
+			continue
+		}
+		// A configured successor other than the viewer takes precedence.
+		if succ, err := steward.SuccessorID(ctx, s.Store, r); err != nil {
+			return nil, err
+		} else if succ != e.ID {
 			continue
 		}
 		rids, err := s.Store.IdentitiesByEmployee(ctx, r.ID)

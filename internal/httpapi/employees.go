@@ -148,3 +148,31 @@ func (s *Server) putIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, code, id)
 }
+
+// SuccessorRequest is the body of PUT /api/v1/employees/{id}/successor.
+type SuccessorRequest struct {
+	// SuccessorID takes over the employee's conversations and group admin
+	// rights when they leave; empty clears it (the manager then does).
+	SuccessorID string `json:"successor_id"`
+}
+
+// putSuccessor is PUT /api/v1/employees/{id}/successor. Audited.
+func (s *Server) putSuccessor(w http.ResponseWriter, r *http.Request) {
+	const op steward.Op = "httpapi.putSuccessor"
+	var req SuccessorRequest
+	if err := decodeJSON(r.Body, 4<<10, &req); err != nil {
+		s.writeError(w, r, steward.E(op, err))
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.Store.SetSuccessor(r.Context(), id, req.SuccessorID); err != nil {
+		s.writeError(w, r, steward.E(op, err))
+		return
+	}
+	if _, err := s.Pipeline.Audit(r.Context(), pipeline.AuditEntry{Actor: actor(r.Context()), Action: "employee.successor.set",
+		Subject: id, Details: map[string]any{"successor_id": req.SuccessorID}}); err != nil {
+		s.writeError(w, r, steward.E(op, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"employee_id": id, "successor_id": req.SuccessorID})
+}

@@ -105,6 +105,7 @@ var routes = []route{
 	{"POST /api/v1/employees", steward.ScopeAdmin, adminRoles, (*Server).createEmployee},
 	{"GET /api/v1/employees/{id}", steward.ScopeAdmin, adminRoles, (*Server).getEmployee},
 	{"PUT /api/v1/employees/{id}/identities", steward.ScopeAdmin, adminRoles, (*Server).putIdentity},
+	{"PUT /api/v1/employees/{id}/successor", steward.ScopeAdmin, adminRoles, (*Server).putSuccessor},
 	{"POST /api/v1/employees/{id}/contacts", steward.ScopeAdmin, adminRoles, (*Server).adminAddContact},
 	{"GET /api/v1/contacts", steward.ScopeInbox, inboxRoles, (*Server).listContacts},
 	{"POST /api/v1/contacts", steward.ScopeInbox, inboxRoles, (*Server).addContact},

@@ -8,6 +8,7 @@ type Store interface {
 	LogStore
 	AuditStore
 	EmployeeStore
+	SuccessorStore
 	GroupStore
 	IdentityStore
 	ContactStore

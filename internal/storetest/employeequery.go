@@ -47,3 +47,35 @@ func testManagerRefs(t *testing.T, open func(t *testing.T) steward.Store) {
 		same(t, "manager of "+ref, got, want)
 	}
 }
+
+// testSuccessors: a configured successor wins over the manager, can be
+// cleared, and is refused for unknown employees or oneself.
+func testSuccessors(t *testing.T, open func(t *testing.T) steward.Store) {
+	ctx := context.Background()
+	s := open(t)
+	mk := func(user string, managerID string) *steward.Employee {
+		e := &steward.Employee{UserName: user, DisplayName: user, Active: true, ManagerID: managerID}
+		must(t, "create "+user, s.CreateEmployee(ctx, e))
+		return e
+	}
+	mgr := mk("mgr@example.gov", "")
+	succ := mk("succ@example.gov", "")
+	rep := mk("rep@example.gov", mgr.ID)
+	got, err := steward.SuccessorID(ctx, s, rep)
+	must(t, "SuccessorID", err)
+	same(t, "successor without one configured", got, mgr.ID)
+	must(t, "SetSuccessor", s.SetSuccessor(ctx, rep.ID, succ.ID))
+	got, err = steward.SuccessorID(ctx, s, rep)
+	must(t, "SuccessorID", err)
+	same(t, "configured successor", got, succ.ID)
+	ids, err := s.SucceededBy(ctx, succ.ID)
+	must(t, "SucceededBy", err)
+	same(t, "succeeded by", ids, []string{rep.ID})
+	must(t, "clear", s.SetSuccessor(ctx, rep.ID, ""))
+	got, err = s.SuccessorOf(ctx, rep.ID)
+	must(t, "SuccessorOf", err)
+	same(t, "cleared", got, "")
+	wantKind(t, "self", s.SetSuccessor(ctx, rep.ID, rep.ID), steward.Invalid)
+	wantKind(t, "unknown successor", s.SetSuccessor(ctx, rep.ID, "nobody"), steward.NotFound)
+	wantKind(t, "unknown employee", s.SetSuccessor(ctx, "nobody", succ.ID), steward.NotFound)
+}

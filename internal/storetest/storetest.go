@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open) })
 	t.Run("DeletedReports", func(t *testing.T) { testDeletedReports(t, open) })
 	t.Run("ManagerRefs", func(t *testing.T) { testManagerRefs(t, open) })
+	t.Run("Successors", func(t *testing.T) { testSuccessors(t, open) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, open) })
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, open) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, open) })
