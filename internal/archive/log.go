@@ -349,11 +349,12 @@ func (l *Log) runSyncer() {
 			err = steward.E(op, "capture not confirmed durable; retry it", err)
 		}
 		for _, p := range pending {
-			for _, r := range p.reqs {
-				r.finish(err)
-			}
+			// The size first: a caller woken by finish may read it at once.
 			if err == nil {
 				l.size.Store(p.size)
+			}
+			for _, r := range p.reqs {
+				r.finish(err)
 			}
 		}
 		clear(pending)
