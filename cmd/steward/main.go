@@ -30,6 +30,7 @@ Commands:
   verify    check the archive offline: every leaf, every checkpoint
   token     create, list or revoke API tokens
   password  set an employee's local inbox password (for --local-login)
+  dlp       scan a text for sensitive data with the built-in detectors
   bench     measure capture and verify throughput
   sim       run a simulator of an outside service (signal: a fake signal-cli daemon)
   version   print the version
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "password":
 		err = passwordCmd(ctx, args[1:], stdinOf, stdout, stderr)
+	case "dlp":
+		err = dlpCmd(ctx, args[1:], stdinOf, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "sim":

@@ -84,6 +84,8 @@ var (
 	verifyRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleRecordsManager,
 		steward.RoleFOIAOfficer, steward.RoleLegal, steward.RoleAuditor}
 	inboxRoles = []steward.Role{steward.RoleEmployee, steward.RoleSupervisor}
+	// dlpRoles test detectors on text they supply: no archived content.
+	dlpRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleAdmin}
 )
 
 // routes is the single table of every route, the scope a machine token
@@ -130,6 +132,7 @@ var routes = []route{
 	{"GET /api/v1/dead-letters", steward.ScopeAdmin, adminRoles, (*Server).listDeadLetters},
 	{"GET /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).listRoleMappings},
 	{"PUT /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).putRoleMappings},
+	{"POST /api/v1/dlp/scan", steward.ScopeAdmin, dlpRoles, (*Server).dlpScan},
 	{"GET /api/v1/audit", steward.ScopeAudit, auditRoles, (*Server).listAudit},
 }
 
