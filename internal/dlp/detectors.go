@@ -11,47 +11,47 @@ import (
 var builtins = []detector{
 	{
 		name:     "us_ssn",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{3}[- ]?\d{2}[- ]?\d{4}\b`), check: checkSSN}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{3}[- ]?\d{2}[- ]?\d{4}\b`), near: isDigit, margin: 64, check: checkSSN}},
 		context:  []string{"ssn", "ssns", "social security", "ss#", "ssa", "taxpayer", "tin"},
 	},
 	{
 		name:     "payment_card",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`), check: checkCard}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`), near: isDigit, margin: 64, check: checkCard}},
 		context: []string{"card", "credit", "debit", "visa", "mastercard", "amex", "american express",
 			"discover", "jcb", "diners", "cc", "ccn", "pan", "exp", "expiry", "cvv", "payment"},
 	},
 	{
 		name:     "aba_routing",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{9}\b`), check: checkABA}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{9}\b`), near: isDigit, margin: 64, check: checkABA}},
 		context:  []string{"routing", "aba", "rtn", "transit", "bank", "ach", "wire"},
 	},
 	{
 		name:     "iban",
-		patterns: []pattern{{re: regexp.MustCompile(`\b[A-Z]{2}\d{2} ?[A-Z0-9]{4}`), check: checkIBAN}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b[A-Z]{2}\d{2} ?[A-Z0-9]{4}`), near: isDigit, margin: 64, check: checkIBAN}},
 		context:  []string{"iban", "account", "bank", "swift", "bic", "transfer", "wire"},
 	},
 	{
 		name:     "us_passport",
-		patterns: []pattern{{re: regexp.MustCompile(`\b(?:[A-Z]\d{8}|\d{9})\b`), check: checkPassport}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b(?:[A-Z]\d{8}|\d{9})\b`), near: isDigit, margin: 64, check: checkPassport}},
 		context:  []string{"passport", "passports", "passport no", "travel document"},
 	},
 	{
 		name: "phone",
 		patterns: []pattern{
-			{re: regexp.MustCompile(`\+[1-9][0-9 ().-]{6,22}\d`), literal: "+", check: checkE164},
-			{re: regexp.MustCompile(`(?:\b1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b`), check: checkNANP},
+			{re: regexp.MustCompile(`\+[1-9][0-9 ().-]{6,22}\d`), literal: "+", near: isDigit, margin: 64, check: checkE164},
+			{re: regexp.MustCompile(`(?:\b1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b`), near: isDigit, margin: 64, check: checkNANP},
 		},
 		context: []string{"phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "text", "sms"},
 	},
 	{
 		name: "email",
 		patterns: []pattern{{re: regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}\b`),
-			literal: "@", check: checkEmail}},
+			literal: "@", near: isAt, margin: 1024, check: checkEmail}},
 		context: []string{"email", "e-mail", "mail", "contact", "address"},
 	},
 	{
 		name:     "edipi",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{10}\b`), check: checkEDIPI}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{10}\b`), near: isDigit, margin: 64, check: checkEDIPI}},
 		context:  []string{"edipi", "dod id", "dodid", "dod id number", "cac", "dod identification"},
 	},
 	{

@@ -129,6 +129,13 @@ type pattern struct {
 	re *regexp.Regexp
 	// literal, when set, must occur in the text for the pattern to be run.
 	literal string
+	// near, when set, marks the bytes every match contains (digits, '@').
+	// The pattern then runs only on windows of margin bytes around runs of
+	// such bytes: Go's regexp walks the whole input at a few tens of MB/s,
+	// and most text is far from any digit. margin must exceed the longest
+	// stretch of a match (or of the context its regexp reads) without one.
+	near   func(byte) bool
+	margin int
 	// check validates a match (indices as from FindAllStringSubmatchIndex).
 	check func(text string, m []int) candidate
 }
@@ -172,7 +179,7 @@ func (d *detector) scan(text string, window int, includeInvalid bool) []Finding 
 		if p.literal != "" && !strings.Contains(text, p.literal) {
 			continue
 		}
-		for _, m := range p.re.FindAllStringSubmatchIndex(text, -1) {
+		for _, m := range p.matches(text) {
 			c := p.check(text, m)
 			if c.drop || c.start < 0 || c.end > len(text) || c.start >= c.end {
 				continue
@@ -297,3 +304,49 @@ func digitsOf(s string) string {
 	}
 	return b.String()
 }
+
+// matches returns the pattern's matches in text, as FindAllStringSubmatchIndex
+// would, but running the regexp only near the bytes every match needs.
+func (p *pattern) matches(text string) [][]int {
+	if p.near == nil {
+		return p.re.FindAllStringSubmatchIndex(text, -1)
+	}
+	var out [][]int
+	for _, w := range windows(text, p.near, p.margin) {
+		for _, m := range p.re.FindAllStringSubmatchIndex(text[w[0]:w[1]], -1) {
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += w[0]
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// windows returns the merged spans [start, end) of text within margin
+// bytes of a byte for which near is true. A window never starts or ends
+// inside a run of such bytes, so a match is never cut short.
+func windows(text string, near func(byte) bool, margin int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(text); i++ {
+		if !near(text[i]) {
+			continue
+		}
+		j := i
+		for j < len(text) && near(text[j]) {
+			j++
+		}
+		start, end := max(i-margin, 0), min(j+margin, len(text))
+		if n := len(out); n > 0 && start <= out[n-1][1] {
+			out[n-1][1] = end
+		} else {
+			out = append(out, [2]int{start, end})
+		}
+		i = j
+	}
+	return out
+}
+
+func isAt(b byte) bool { return b == '@' }

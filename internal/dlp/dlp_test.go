@@ -397,3 +397,28 @@ func BenchmarkScan(b *testing.B) {
 		Scan(text, Options{})
 	}
 }
+
+// TestWindowsMatchWholeText: running a pattern only near the bytes its
+// matches need finds exactly what running it on the whole text finds.
+func TestWindowsMatchWholeText(t *testing.T) {
+	texts := []string{benchText(), "", "no digits here at all", strings.Repeat("x", 500) + "123-45-6789" + strings.Repeat("y", 500),
+		"call +1 202 555 0143, card 4111-1111-1111-1111, IBAN GB82 WEST 1234 5698 7654 32, mail a.b@c.example.org"}
+	for _, d := range builtins {
+		for _, p := range d.patterns {
+			if p.near == nil {
+				continue
+			}
+			for i, text := range texts {
+				got, want := p.matches(text), p.re.FindAllStringSubmatchIndex(text, -1)
+				if len(got) != len(want) {
+					t.Fatalf("%s text %d: %d matches in windows, %d in the whole text", d.name, i, len(got), len(want))
+				}
+				for k := range got {
+					if !slices.Equal(got[k], want[k]) {
+						t.Fatalf("%s text %d match %d: %v, whole text %v", d.name, i, k, got[k], want[k])
+					}
+				}
+			}
+		}
+	}
+}
