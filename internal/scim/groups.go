@@ -210,12 +210,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 // members by PATCH; Okta may send members at once.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "scim.createGroup"
-	lq, err := s.parseListQuery(r.URL.Query())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	lq, body, err := s.writeRequest(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -251,12 +246,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 // replaced together. It answers 200 with the group.
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "scim.replaceGroup"
-	lq, err := s.parseListQuery(r.URL.Query())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	lq, body, err := s.writeRequest(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -307,6 +307,18 @@ func (s *Server) base(r *http.Request) string {
 
 func notFound(op steward.Op, msg string) error { return steward.E(op, steward.NotFound, msg) }
 
+// writeRequest reads what every write (POST, PUT, PATCH) takes: the
+// projection its answer is shaped by (attributes, excludedAttributes) and
+// the JSON body.
+func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request) (listQuery, map[string]any, error) {
+	lq, err := s.parseListQuery(r.URL.Query())
+	if err != nil {
+		return lq, nil, err
+	}
+	body, err := s.readBody(w, r)
+	return lq, body, err
+}
+
 // readBody decodes a request body that must be one JSON object, keeping
 // numbers as json.Number so that they are stored as sent.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {

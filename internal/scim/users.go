@@ -407,12 +407,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, e
 // user up and PATCH it instead.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	const op steward.Op = "scim.createUser"
-	lq, err := s.parseListQuery(r.URL.Query())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	lq, body, err := s.writeRequest(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -472,12 +467,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 // so a repeated provisioning cycle leaves everything as it was.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, op steward.Op, action string,
 	change func(cur, body map[string]any, id string) (map[string]any, []string, error)) {
-	lq, err := s.parseListQuery(r.URL.Query())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	lq, body, err := s.writeRequest(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
