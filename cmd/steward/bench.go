@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,11 +40,31 @@ const (
 	goalVerifyMBps     = 500
 )
 
+// benches are the named benchmarks of `steward bench NAME`. Each file that
+// defines one registers it in an init function, beside its own usage text.
+// run receives the whole argument list, args[0] being the bench's name.
+var benches = map[string]bench{}
+
+type bench struct {
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	usage string
+}
+
+func init() { benches["capture"] = bench{benchCapture, benchUsage} }
+
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "capture" {
-		fmt.Fprint(stderr, benchUsage)
-		return fmt.Errorf("bench: want a benchmark name (capture)")
+	names := slices.Sorted(maps.Keys(benches))
+	if len(args) == 0 || benches[args[0]].run == nil {
+		for _, n := range names {
+			fmt.Fprint(stderr, benches[n].usage)
+		}
+		return fmt.Errorf("bench: want a benchmark name (%s)", strings.Join(names, ", "))
 	}
+	return benches[args[0]].run(ctx, args, stdout, stderr)
+}
+
+// benchCapture runs `steward bench capture`; args[0] is "capture".
+func benchCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("steward bench capture", flag.ContinueOnError)
 	n := fs.Int("n", 100000, "captures to make")
 	producers := fs.Int("producers", 64, "concurrent producers")
