@@ -208,6 +208,19 @@ func (b *builder) message(ctx context.Context, e entry) {
 	if v.Mine {
 		b.delivery(ctx, v)
 	}
+	if pol := e.c.Policy; pol != nil && len(pol.Redact) > 0 {
+		v.Redactions = len(pol.Redact)
+		if !v.Mine {
+			v.Body = e.c.DeliveredBody() // others see the copy that went out
+		}
+	}
+	switch pipeline.Hold(e.meta.Action) {
+	case pipeline.Quarantined, pipeline.Confirm, pipeline.Blocked:
+		if e.c.Policy != nil {
+			b.policyHold(ctx, e, v)
+			return
+		}
+	}
 	switch pipeline.Hold(e.meta.Action) {
 	case pipeline.HoldItem:
 		if b.conv.Kind == steward.ConversationGroup && v.Sender.ConsentState == steward.ConsentActive {
@@ -225,6 +238,48 @@ func (b *builder) message(ctx context.Context, e entry) {
 		v.Status = "blocked"
 	case consent.FlagNoConsent:
 		v.Flagged = "Sent from the phone to someone who had not consented to be recorded."
+	}
+}
+
+// policyHold shows a message policy kept back. Its sender sees it with
+// the reason; everyone else sees it only once it went out: released by a
+// compliance officer, or confirmed by the sender.
+func (b *builder) policyHold(ctx context.Context, e entry, v *MessageView) {
+	hide := func() { v.Status = "held" } // dropped from the view by build
+	reason := e.c.Policy.Reason
+	switch pipeline.Hold(e.meta.Action) {
+	case pipeline.Blocked:
+		if !v.Mine {
+			hide()
+			return
+		}
+		v.Status, v.StatusDetail = StatusPolicyBlocked, reason
+	case pipeline.Confirm:
+		if _, err := b.s.Store.DeliveryByRecord(ctx, v.RecordID); err == nil {
+			return // confirmed and queued: delivery already applied for the sender
+		}
+		if !v.Mine {
+			hide()
+			return
+		}
+		v.Status, v.StatusDetail = StatusNeedsConfirmation, reason
+	case pipeline.Quarantined:
+		st := steward.QuarantineHeld
+		if ri, err := b.s.Store.ReviewItemByRecord(ctx, v.RecordID); err == nil {
+			st = ri.Quarantine
+		} else if !steward.Is(steward.NotFound, err) {
+			b.s.logger().Error("chat: quarantine lookup", "record", v.RecordID, "err", err)
+		}
+		switch {
+		case st == steward.QuarantineReleased:
+			return
+		case !v.Mine:
+			hide()
+		case st == steward.QuarantineRejected:
+			v.Status, v.StatusDetail = StatusRejected, "A compliance officer did not release this message."
+		default:
+			v.Status, v.StatusDetail = StatusQuarantined, reason
+		}
 	}
 }
 

@@ -8,25 +8,34 @@ import (
 )
 
 // Route is the pipeline's inbox router: after durable capture it tells
-// every employee in the conversation that something arrived. Held and
-// blocked items reach no one; the employee hears about the contact
-// instead (see ContactChanged).
+// every employee in the conversation that something arrived. Held,
+// blocked and quarantined items reach no one: the employee hears about
+// the contact instead (see ContactChanged), and a sender learns of a
+// policy hold from the answer to their send.
 func (s *Service) Route(ctx context.Context, c *pipeline.Captured) {
-	if c.Conversation == nil || c.Hold == pipeline.HoldItem || c.Hold == pipeline.Blocked {
+	switch {
+	case c.Conversation == nil, c.Hold == pipeline.HoldItem, c.Hold == pipeline.Blocked,
+		c.Hold == pipeline.Quarantined, c.Hold == pipeline.Confirm:
 		return
 	}
 	ev := Event{Type: "message", ConversationID: c.Conversation.ID, RecordID: c.Ref.ID}
 	if c.Item.Type != steward.EventMessage {
 		ev.Type = string(c.Item.Type)
 	}
-	members, err := s.Store.Members(ctx, c.Conversation.ID)
+	s.publishMembers(ctx, c.Conversation, ev)
+}
+
+// publishMembers tells every employee in the conversation (and the
+// successor of any who departed) about ev.
+func (s *Service) publishMembers(ctx context.Context, conv *steward.Conversation, ev Event) {
+	members, err := s.Store.Members(ctx, conv.ID)
 	if err != nil {
-		s.logger().Error("chat: route: members", "conversation", c.Conversation.ID, "err", err)
+		s.logger().Error("chat: route: members", "conversation", conv.ID, "err", err)
 		return
 	}
 	seen := map[string]bool{}
 	for _, m := range members {
-		id, err := s.Store.IdentityByAddress(ctx, c.Conversation.Channel, m.Address)
+		id, err := s.Store.IdentityByAddress(ctx, conv.Channel, m.Address)
 		if err != nil || seen[id.EmployeeID] {
 			continue
 		}

@@ -127,17 +127,139 @@ func (s *Service) item(m *me, t *target, typ steward.EventType) *steward.Item {
 	}
 }
 
-// capture archives it and queues its delivery.
+// capture archives it and, unless policy holds it back, queues its
+// delivery.
 func (s *Service) capture(ctx context.Context, op steward.Op, t *target, it *steward.Item, sop steward.SendOp) (*SendResponse, error) {
 	c, err := s.Pipeline.Capture(ctx, it)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
+	resp := &SendResponse{RecordID: c.Ref.ID, LeafIndex: c.Ref.LeafIndex}
+	if c.Decision != nil {
+		resp.Reason = c.Decision.Outcome.Reason
+		resp.Redactions = len(c.Decision.Outcome.Redact)
+	}
+	switch c.Hold {
+	case pipeline.Blocked:
+		resp.Status = StatusPolicyBlocked
+		return resp, nil
+	case pipeline.Quarantined:
+		resp.Status = StatusQuarantined
+		return resp, nil
+	case pipeline.Confirm:
+		resp.Status = StatusNeedsConfirmation
+		return resp, nil
+	}
+	resp.Reason = ""
 	d := &steward.Delivery{RecordID: c.Ref.ID, Channel: t.conv.Channel, Account: t.account, Op: sop, ConversationID: t.conv.ID}
 	if err := s.Enqueue(ctx, d); err != nil {
 		return nil, steward.E(op, err)
 	}
-	return &SendResponse{RecordID: c.Ref.ID, LeafIndex: c.Ref.LeafIndex, DeliveryID: d.ID, Status: steward.StatusQueued}, nil
+	resp.DeliveryID, resp.Status = d.ID, steward.StatusQueued
+	return resp, nil
+}
+
+// Confirm sends a message that policy held for the sender's confirmation
+// (the warn action), once they give a justification; the justification is
+// archived with the confirmation. Returns NotFound for a record not in
+// the conversation, Permission for someone else's message, Conflict when
+// the message was not waiting for confirmation (or was already sent),
+// Invalid without a justification; otherwise errors as for Send.
+func (s *Service) Confirm(ctx context.Context, employeeID, conversationID, recordID, justification string) (*SendResponse, error) {
+	const op steward.Op = "chat.Confirm"
+	justification = strings.TrimSpace(justification)
+	if justification == "" || len(justification) > 2000 {
+		return nil, steward.E(op, steward.Invalid, "give a justification (at most 2000 bytes)")
+	}
+	_, t, err := s.sender(ctx, employeeID, conversationID)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	rec, meta, err := s.ownRecord(ctx, t, recordID)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	if pipeline.Hold(meta.Action) != pipeline.Confirm {
+		return nil, steward.E(op, steward.Conflict, "this message is not waiting for your confirmation")
+	}
+	if _, err := s.Store.DeliveryByRecord(ctx, rec.ID); err == nil {
+		return nil, steward.E(op, steward.Conflict, "this message was already confirmed")
+	}
+	if _, err := s.Pipeline.Audit(ctx, pipeline.AuditEntry{Actor: actorOf(employeeID), Action: "message.confirm",
+		Subject: rec.ID, Details: map[string]any{"justification": justification, "conversation_id": t.conv.ID}}); err != nil {
+		return nil, steward.E(op, err)
+	}
+	d, err := s.enqueueRecord(ctx, t.conv, rec, meta)
+	if err != nil {
+		return nil, steward.E(op, err)
+	}
+	return &SendResponse{RecordID: rec.ID, LeafIndex: rec.LeafIndex, DeliveryID: d.ID, Status: steward.StatusQueued}, nil
+}
+
+// ownRecord returns a record of the conversation sent by the target's
+// identity. NotFound, Permission.
+func (s *Service) ownRecord(ctx context.Context, t *target, recordID string) (*steward.Record, *steward.RecordMeta, error) {
+	rec, err := s.Store.RecordByID(ctx, recordID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.ConversationID != t.conv.ID {
+		return nil, nil, steward.E(steward.NotFound, "message not found in this conversation")
+	}
+	var meta steward.RecordMeta
+	if err := json.Unmarshal(rec.Meta, &meta); err != nil {
+		return nil, nil, steward.E(steward.Integrity, err)
+	}
+	if meta.Sender != t.account {
+		return nil, nil, steward.E(steward.Permission, "that is not your message")
+	}
+	return rec, &meta, nil
+}
+
+// enqueueRecord queues an archived send of the conversation for its
+// channel, as its sender.
+func (s *Service) enqueueRecord(ctx context.Context, conv *steward.Conversation, rec *steward.Record, meta *steward.RecordMeta) (*steward.Delivery, error) {
+	sop := steward.SendMessage
+	if meta.Type == string(steward.EventEdit) {
+		sop = steward.SendEdit
+	}
+	d := &steward.Delivery{RecordID: rec.ID, Channel: conv.Channel, Account: meta.Sender, Op: sop, ConversationID: conv.ID}
+	if err := s.Enqueue(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Released tells the chat side that a compliance officer released a
+// quarantined record: a send made through Steward is queued for its
+// channel (an inbound one was never held at the source, so only its
+// recipients' inboxes change), and the conversation's members hear of it.
+// The compliance service calls it after archiving the release. Returns
+// NotFound; Conflict if the send was already queued.
+func (s *Service) Released(ctx context.Context, recordID string) error {
+	const op steward.Op = "chat.Released"
+	rec, err := s.Store.RecordByID(ctx, recordID)
+	if err != nil {
+		return steward.E(op, err)
+	}
+	var meta steward.RecordMeta
+	if err := json.Unmarshal(rec.Meta, &meta); err != nil {
+		return steward.E(op, steward.Integrity, err)
+	}
+	conv, err := s.Store.ConversationByID(ctx, rec.ConversationID)
+	if err != nil {
+		return steward.E(op, err)
+	}
+	if meta.Direction != steward.DirInbound && strings.HasPrefix(meta.ChannelID, "steward:") {
+		if _, err := s.Store.DeliveryByRecord(ctx, rec.ID); err == nil {
+			return steward.E(op, steward.Conflict, "already queued")
+		}
+		if _, err := s.enqueueRecord(ctx, conv, rec, &meta); err != nil {
+			return steward.E(op, err)
+		}
+	}
+	s.publishMembers(ctx, conv, Event{Type: "message", ConversationID: conv.ID, RecordID: rec.ID})
+	return nil
 }
 
 // channelID returns the channel's id for a record of the conversation: the
@@ -248,9 +370,9 @@ func (s *Service) CreateGroup(ctx context.Context, employeeID string, req GroupR
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
-	probe := &steward.Conversation{Channel: id.Channel, Kind: steward.ConversationGroup, Title: title}
 	if s.Rule != nil {
-		if err := s.Rule.CheckGroup(ctx, m.emp, probe, req.Add); err != nil {
+		if err := s.Rule.CheckGroup(ctx, GroupChange{Employee: m.emp, Channel: id.Channel,
+			Operation: GroupCreate, Members: req.Add, Request: req}); err != nil {
 			return nil, steward.E(op, err)
 		}
 	}
@@ -262,7 +384,7 @@ func (s *Service) CreateGroup(ctx context.Context, employeeID string, req GroupR
 		ChannelMessageID: "steward:" + steward.NewID(),
 		Sender:           steward.Party{Address: id.Address, Name: m.emp.DisplayName, EmployeeID: m.emp.ID},
 		Conversation:     steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup, Title: title},
-		MembersAdded:     add, SentAt: s.now()}
+		MembersAdded:     add, SentAt: s.now(), Extra: approvalExtra(req)}
 	c, err := s.Pipeline.Capture(ctx, it)
 	if err != nil {
 		return nil, steward.E(op, err)
@@ -272,6 +394,18 @@ func (s *Service) CreateGroup(ctx context.Context, employeeID string, req GroupR
 	}
 	s.titles.Store(c.Conversation.ID, title)
 	return s.conversationView(ctx, m, c.Conversation.ID)
+}
+
+// ExtraApproval is the Item.Extra key naming the approval a group change
+// was made under, so policy judging the archived change knows it was
+// approved.
+const ExtraApproval = "approval_id"
+
+func approvalExtra(req GroupRequest) map[string]any {
+	if req.ApprovalID == "" {
+		return nil
+	}
+	return map[string]any{ExtraApproval: req.ApprovalID}
 }
 
 // checkMembers turns addresses into parties, refusing anyone who is
@@ -333,9 +467,18 @@ func (s *Service) UpdateGroup(ctx context.Context, employeeID, conversationID st
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
-	if s.Rule != nil && len(req.Add) > 0 {
-		if err := s.Rule.CheckGroup(ctx, m.emp, conv, req.Add); err != nil {
-			return nil, steward.E(op, err)
+	if s.Rule != nil {
+		for _, c := range []GroupChange{
+			{Operation: GroupAdd, Members: req.Add},
+			{Operation: GroupMakeAdmin, Members: req.Admins},
+		} {
+			if len(c.Members) == 0 {
+				continue
+			}
+			c.Employee, c.Channel, c.Conversation, c.Request = m.emp, conv.Channel, conv, req
+			if err := s.Rule.CheckGroup(ctx, c); err != nil {
+				return nil, steward.E(op, err)
+			}
 		}
 	}
 	gid := strings.TrimPrefix(conv.Key, "group:")
@@ -346,7 +489,7 @@ func (s *Service) UpdateGroup(ctx context.Context, employeeID, conversationID st
 		ChannelMessageID: "steward:" + steward.NewID(),
 		Sender:           steward.Party{Address: account, Name: m.emp.DisplayName, EmployeeID: m.emp.ID},
 		Conversation:     steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup},
-		MembersAdded:     add, SentAt: s.now()}
+		MembersAdded:     add, SentAt: s.now(), Extra: approvalExtra(req)}
 	for _, a := range req.Remove {
 		it.MembersRemoved = append(it.MembersRemoved, steward.Party{Address: a})
 	}

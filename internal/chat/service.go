@@ -28,11 +28,30 @@ type Linker interface {
 	FinishLink(ctx context.Context, deviceLinkURI, deviceName string) (string, error)
 }
 
-// GroupRule is the group-chat governance hook: it may refuse a group
-// change (Permission with a reason the employee sees). Policy issues
-// implement it; without one every change that passes consent is allowed.
+// GroupChange is a group operation an employee asks Steward to make.
+type GroupChange struct {
+	Employee     *steward.Employee
+	Channel      steward.Channel
+	Conversation *steward.Conversation // nil when the group is being created
+	Operation    string                // create, add, make_admin
+	Members      []string              // addresses added or promoted
+	Request      GroupRequest          // the request as made, to replay once approved
+}
+
+// Group operations as GroupChange.Operation names them.
+const (
+	GroupCreate    = "create"
+	GroupAdd       = "add"
+	GroupMakeAdmin = "make_admin"
+)
+
+// GroupRule is the group-chat governance hook, asked before every group
+// change is made on the channel. It returns nil to allow it, or
+// Permission with a reason the employee sees: a refusal, or a change that
+// waits for someone's approval (the rule then records the request).
+// Without a rule every change that passes consent is allowed.
 type GroupRule interface {
-	CheckGroup(ctx context.Context, employee *steward.Employee, conv *steward.Conversation, add []string) error
+	CheckGroup(ctx context.Context, ch GroupChange) error
 }
 
 // Service is the employee-facing chat logic. cmd/steward sets the fields.

@@ -75,6 +75,9 @@ type MessageView struct {
 	SentAt       time.Time                 `json:"sent_at"`
 	Notice       string                    `json:"notice,omitempty"`  // the text of a notice entry
 	Flagged      string                    `json:"flagged,omitempty"` // e.g. "sent from the phone without consent"
+	// Redactions counts the spans policy masked in the delivered copy.
+	// The sender sees their original text; everyone else sees the copy.
+	Redactions int `json:"redactions,omitempty"`
 }
 
 // Event is a live notification for one employee. It carries no content:
@@ -100,13 +103,29 @@ type SendRequest struct {
 	Attachments []steward.Attachment `json:"-"`                  // with Data
 }
 
-// SendResponse says where the sent message sits and its delivery.
+// SendResponse says where the sent message sits and its delivery. The
+// message is archived whatever policy decided; Status says what happens
+// next: queued (on its way), or one of the policy outcomes
+// StatusPolicyBlocked, StatusQuarantined, StatusNeedsConfirmation, with
+// Reason saying why. Redactions counts the spans masked in the copy
+// that goes out.
 type SendResponse struct {
 	RecordID   string `json:"record_id"`
 	LeafIndex  int64  `json:"leaf_index"`
-	DeliveryID string `json:"delivery_id"`
+	DeliveryID string `json:"delivery_id,omitempty"`
 	Status     string `json:"status"`
+	Reason     string `json:"reason,omitempty"`
+	Redactions int    `json:"redactions,omitempty"`
 }
+
+// Policy outcomes of a send, as SendResponse.Status and MessageView.Status
+// show them.
+const (
+	StatusPolicyBlocked     = "policy_blocked"     // never sent; Reason says why
+	StatusQuarantined       = "quarantined"        // held for a compliance officer
+	StatusRejected          = "rejected"           // a compliance officer refused to release it
+	StatusNeedsConfirmation = "needs_confirmation" // sent once the sender confirms with a justification
+)
 
 // GroupRequest creates a group or changes its members.
 type GroupRequest struct {
@@ -114,6 +133,9 @@ type GroupRequest struct {
 	Add    []string `json:"add,omitempty"`    // addresses (contacts' or colleagues')
 	Remove []string `json:"remove,omitempty"` // addresses
 	Admins []string `json:"admins,omitempty"` // addresses to make admins
+	// ApprovalID names the approval this change was granted under; set
+	// only by the compliance service when it makes an approved change.
+	ApprovalID string `json:"-"`
 }
 
 // LinkSession is an in-progress device link for a linked identity.

@@ -118,7 +118,7 @@ func (w *Worker) request(ctx context.Context, d *steward.Delivery) (*steward.Sen
 	}
 	switch d.Op {
 	case steward.SendMessage:
-		req.Body, req.ReplyTo = c.Body, meta.ReplyTo
+		req.Body, req.ReplyTo = c.DeliveredBody(), meta.ReplyTo
 		for i, a := range c.Attachments {
 			if a.RecordID == "" {
 				return nil, nil, steward.Errorf(op, steward.Integrity, "attachment %d has no archive record", i)
@@ -131,7 +131,7 @@ func (w *Worker) request(ctx context.Context, d *steward.Delivery) (*steward.Sen
 			req.Attachments = append(req.Attachments, att)
 		}
 	case steward.SendEdit:
-		req.Body = c.Body
+		req.Body = c.DeliveredBody()
 	case steward.SendReaction:
 		req.Emoji, req.Remove = c.Emoji, c.Remove
 		if req.Emoji == "" {

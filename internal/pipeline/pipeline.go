@@ -49,10 +49,28 @@ type Index interface {
 type Hold string
 
 const (
-	Deliver  Hold = ""        // deliver at once
-	HoldItem Hold = "held"    // captured, but kept back (e.g. awaiting consent)
-	Blocked  Hold = "blocked" // captured, never delivered (e.g. consent declined, policy block)
+	Deliver     Hold = ""            // deliver at once
+	HoldItem    Hold = "held"        // captured, but kept back awaiting consent
+	Blocked     Hold = "blocked"     // captured, never delivered (consent declined, policy block)
+	Quarantined Hold = "quarantined" // captured, kept back until a compliance officer releases it
+	Confirm     Hold = "confirm"     // captured, kept back until the sender confirms with a justification
 )
+
+// holdRank orders holds: the stronger of the consent and policy holds
+// applies.
+func holdRank(h Hold) int {
+	switch h {
+	case Blocked:
+		return 4
+	case Quarantined:
+		return 3
+	case Confirm:
+		return 2
+	case HoldItem:
+		return 1
+	}
+	return 0
+}
 
 // IdentityHook resolves the parties of an item to employees and contacts.
 // It may fill Party.EmployeeID and Party.ContactID; an error fails the capture.
@@ -66,17 +84,38 @@ type ConsentHook interface {
 	Consent(ctx context.Context, it *steward.Item) (Hold, error)
 }
 
-// PolicyHook decides what policy says about an item. A non-nil Decision is
-// archived as its own record beside the item.
+// PolicyHook decides what policy says about an item, knowing the
+// conversation it belongs to. A nil Decision means policy does not judge
+// this kind of item (receipts, reactions). An error fails the capture, so a
+// hook should fail only when it cannot judge at all.
 type PolicyHook interface {
-	Decide(ctx context.Context, it *steward.Item) (*Decision, error)
+	Decide(ctx context.Context, it *steward.Item, conv *steward.Conversation) (*Decision, error)
 }
 
-// Decision is a policy outcome worth recording.
+// Decision is a policy outcome. Outcome is sealed into the item's own
+// record; unless it is a plain allow, Details are archived as a separate
+// policy-decision record beside the item.
 type Decision struct {
-	Action        string         // allow, flag, hold, block
-	PolicyVersion string         //
-	Details       map[string]any // findings; sealed, never plaintext
+	Outcome steward.PolicyOutcome
+	Details map[string]any // matches and findings; sealed, never plaintext
+}
+
+// hold is what the decision means for delivery.
+func (d *Decision) hold() Hold {
+	switch d.Outcome.Action {
+	case steward.ActionBlock:
+		return Blocked
+	case steward.ActionQuarantine:
+		return Quarantined
+	case steward.ActionWarn:
+		return Confirm
+	}
+	return Deliver
+}
+
+// archived reports whether the decision gets a record of its own.
+func (d *Decision) archived() bool {
+	return d.Outcome.Action != steward.ActionAllow || d.Outcome.Flag
 }
 
 // Router hands a captured item to whoever should see it next: the
@@ -101,6 +140,10 @@ type Captured struct {
 	Conversation *steward.Conversation
 	// Attachments are the refs of the attachment records, in item order.
 	Attachments []steward.RecordRef
+	// Decision is policy's verdict (nil when policy did not judge the item
+	// or on a replay); DecisionRef is its archived record, if any.
+	Decision    *Decision
+	DecisionRef *steward.RecordRef
 }
 
 // Pipeline carries items from sources into the archive. Its fields are set
@@ -168,17 +211,19 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 		}
 		hold = h
 	}
-	var decision *Decision
-	if p.Policy != nil {
-		d, err := p.Policy.Decide(ctx, it)
-		if err != nil {
-			return nil, steward.E(op, err)
-		}
-		decision = d
-	}
 	conv, err := p.conversation(ctx, it)
 	if err != nil {
 		return nil, steward.E(op, err)
+	}
+	var decision *Decision
+	if p.Policy != nil {
+		d, err := p.Policy.Decide(ctx, it, conv)
+		if err != nil {
+			return nil, steward.E(op, err)
+		}
+		if decision = d; d != nil && holdRank(d.hold()) > holdRank(hold) {
+			hold = d.hold()
+		}
 	}
 	recs, err := p.buildRecords(ctx, it, conv, hold, decision)
 	if err != nil {
@@ -189,6 +234,13 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 		return nil, steward.E(op, err)
 	}
 	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold, Conversation: conv}
+	if !c.Replayed && decision != nil {
+		c.Decision = decision
+		if decision.archived() {
+			ref := res[len(res)-1].Ref
+			c.DecisionRef = &ref
+		}
+	}
 	if c.Replayed {
 		// Answer with the original's attachments, whatever this copy carries.
 		if c.Attachments, err = p.originalAttachments(ctx, it.IdempotencyKey); err != nil {
@@ -280,6 +332,14 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 		Emoji: it.Emoji, Remove: it.Remove, MembersAdded: it.MembersAdded, MembersRemoved: it.MembersRemoved,
 		Receipt: it.Receipt, Extra: it.Extra,
 	}
+	var pr *steward.Record
+	if d != nil {
+		content.Policy = &d.Outcome
+		if d.archived() {
+			pr = &steward.Record{ID: steward.NewID(), Kind: steward.RecordPolicy, IdempotencyKey: it.IdempotencyKey + "#policy"}
+			content.Policy.Decision = pr.ID
+		}
+	}
 	for i := range it.Attachments {
 		a := &it.Attachments[i]
 		ar, err := p.sealAttachment(ctx, it, i, main.ID, a)
@@ -295,10 +355,16 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 	if err := p.seal(ctx, main, meta, &content); err != nil {
 		return nil, err
 	}
-	if d != nil {
-		pr := &steward.Record{ID: steward.NewID(), Kind: steward.RecordPolicy, IdempotencyKey: it.IdempotencyKey + "#policy"}
-		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: d.Action, Type: "policy_decision"}
-		details := map[string]any{"action": d.Action, "policy_version": d.PolicyVersion, "findings": d.Details}
+	if pr != nil {
+		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: string(d.Outcome.Action),
+			Type: "policy_decision", ConversationID: main.ConversationID, Direction: it.Direction}
+		if d.Outcome.Flag {
+			pm.Action += "+flag"
+		}
+		details := map[string]any{"outcome": d.Outcome}
+		for k, v := range d.Details {
+			details[k] = v
+		}
 		if err := p.seal(ctx, pr, pm, &steward.Content{Details: details}); err != nil {
 			return nil, err
 		}

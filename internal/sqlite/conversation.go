@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 
 	"github.com/steward-gov/steward/internal/steward"
@@ -256,12 +257,21 @@ func (db *DB) ConversationRecords(ctx context.Context, id string, after int64, l
 // shredded. None for an unknown conversation. Returns Invalid if id is
 // empty or limit is not positive.
 func (db *DB) LastConversationRecords(ctx context.Context, id string, limit int) ([]*steward.Record, error) {
-	const op steward.Op = "sqlite.LastConversationRecords"
+	return db.conversationRecordsBefore(ctx, "sqlite.LastConversationRecords", id, math.MaxInt64, limit)
+}
+
+// ConversationRecordsBefore is LastConversationRecords restricted to leaf
+// indexes below before.
+func (db *DB) ConversationRecordsBefore(ctx context.Context, id string, before int64, limit int) ([]*steward.Record, error) {
+	return db.conversationRecordsBefore(ctx, "sqlite.ConversationRecordsBefore", id, before, limit)
+}
+
+func (db *DB) conversationRecordsBefore(ctx context.Context, op steward.Op, id string, before int64, limit int) ([]*steward.Record, error) {
 	if id == "" || limit < 1 {
 		return nil, steward.E(op, steward.Invalid, "need a conversation id and a positive limit")
 	}
 	recs, err := queryAll(ctx, db, op, scanRecord, selectRecordSQL+`
-		WHERE r.conversation_id = ? ORDER BY r.leaf_index DESC LIMIT ?`, id, limit)
+		WHERE r.conversation_id = ? AND r.leaf_index < ? ORDER BY r.leaf_index DESC LIMIT ?`, id, before, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -121,4 +121,7 @@ type Content struct {
 	// Details holds the sealed payload of non-message records (audit
 	// details, consent texts, policy findings).
 	Details map[string]any `json:"details,omitempty"`
+	// Policy is what policy decided about a message or edit, sealed with
+	// it so the decision and the policy version travel with the record.
+	Policy *PolicyOutcome `json:"policy,omitempty"`
 }

@@ -264,6 +264,10 @@ type ConversationStore interface {
 	// LastConversationRecords returns the newest limit records of a
 	// conversation, oldest first.
 	LastConversationRecords(ctx context.Context, id string, limit int) ([]*Record, error)
+	// ConversationRecordsBefore returns the newest limit records of a
+	// conversation with leaf index < before, oldest first: the context
+	// that precedes a record.
+	ConversationRecordsBefore(ctx context.Context, id string, before int64, limit int) ([]*Record, error)
 }
 
 // ManagerID resolves an employee's manager reference as the identity

@@ -347,3 +347,67 @@ type ApprovalStore interface {
 	// Conflict when it is no longer pending; NotFound.
 	DecideApproval(ctx context.Context, id string, state ApprovalState, by string, at time.Time) error
 }
+
+// PolicyOutcome is the policy decision sealed into a captured message.
+type PolicyOutcome struct {
+	// Action is what was enforced; Said is what policy asked for when the
+	// enforcement limits (inbound, linked mode) made it weaker.
+	Action PolicyAction `json:"action"`
+	Said   PolicyAction `json:"said,omitempty"`
+	Flag   bool         `json:"flag,omitempty"`
+	// Reason is what the employee is told (block, warn, quarantine).
+	Reason string `json:"reason,omitempty"`
+	// Redact lists the byte spans of Body masked in the delivered copy; the
+	// archive keeps the original.
+	Redact     []Span `json:"redact,omitempty"`
+	SetVersion int64  `json:"set_version"`
+	// Decision is the record id of the archived policy decision, when one
+	// was archived (every outcome but a plain allow).
+	Decision string `json:"decision,omitempty"`
+}
+
+// Span is a byte range [Start, End) of a text and what was found there.
+type Span struct {
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+	Detector string `json:"detector,omitempty"`
+}
+
+// RedactionMark replaces each redacted span in a delivered copy.
+const RedactionMark = "[REDACTED]"
+
+// Mask returns text with the union of spans replaced by RedactionMark;
+// overlapping and adjacent spans make one mark. Spans outside text are
+// clipped, so a malformed span can hide too much, never too little.
+func Mask(text string, spans []Span) string {
+	if len(spans) == 0 {
+		return text
+	}
+	ss := slices.Clone(spans)
+	slices.SortFunc(ss, func(a, b Span) int { return a.Start - b.Start })
+	var b []byte
+	pos := 0
+	for i := 0; i < len(ss); {
+		start, end := max(ss[i].Start, 0), ss[i].End
+		for i++; i < len(ss) && ss[i].Start <= end; i++ {
+			end = max(end, ss[i].End)
+		}
+		start, end = max(start, pos), min(end, len(text))
+		if start >= end {
+			continue
+		}
+		b = append(b, text[pos:start]...)
+		b = append(b, RedactionMark...)
+		pos = end
+	}
+	return string(append(b, text[pos:]...))
+}
+
+// DeliveredBody is the text that leaves Steward for a captured message:
+// its body with any policy redactions applied.
+func (c *Content) DeliveredBody() string {
+	if c.Policy == nil {
+		return c.Body
+	}
+	return Mask(c.Body, c.Policy.Redact)
+}

@@ -18,6 +18,10 @@ type Store interface {
 	DeliveryStore
 	SignInStore
 	RoleMappingStore
+	PolicyStore
+	DetectorStore
+	ReviewStore
+	ApprovalStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error

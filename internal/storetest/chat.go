@@ -283,6 +283,19 @@ func testConversationRecords(t *testing.T, open func(t *testing.T) steward.Store
 	got, err = s.LastConversationRecords(ctx, "conv-unknown", 10)
 	must(t, "LastConversationRecords of an unknown conversation", err)
 	check("LastConversationRecords of an unknown conversation", got)
+
+	got, err = s.ConversationRecordsBefore(ctx, conv, mine[3].LeafIndex, 2)
+	must(t, "ConversationRecordsBefore", err)
+	check("ConversationRecordsBefore the last, 2", got, want[1:3]...)
+	got, err = s.ConversationRecordsBefore(ctx, conv, mine[1].LeafIndex+1, 100)
+	must(t, "ConversationRecordsBefore", err)
+	check("ConversationRecordsBefore a leaf of another conversation", got, want[:2]...)
+	got, err = s.ConversationRecordsBefore(ctx, conv, mine[0].LeafIndex, 100)
+	must(t, "ConversationRecordsBefore", err)
+	check("ConversationRecordsBefore the first", got)
+	if _, err := s.ConversationRecordsBefore(ctx, conv, 5, 0); !steward.Is(steward.Invalid, err) {
+		t.Fatalf("ConversationRecordsBefore with limit 0: %v, want Invalid", err)
+	}
 }
 
 // appendBatch appends recs in one transaction with a single InsertRecords

@@ -62,6 +62,10 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
 	t.Run("SignIn", func(t *testing.T) { testSignIn(t, open) })
 	t.Run("RoleMappings", func(t *testing.T) { testRoleMappings(t, open) })
+	t.Run("Policies", func(t *testing.T) { testPolicies(t, open) })
+	t.Run("Detectors", func(t *testing.T) { testDetectors(t, open) })
+	t.Run("Review", func(t *testing.T) { testReview(t, open) })
+	t.Run("Approvals", func(t *testing.T) { testApprovals(t, open) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, open) })
 }
 
