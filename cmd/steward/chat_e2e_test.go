@@ -32,6 +32,9 @@ type chatEnv struct {
 	base  string
 	admin string // admin scope
 	read  string // read scope (records officer)
+	// policies keeps the default policy set on; the chat tests turn it off
+	// (they are about chat), the policy tests on.
+	policies bool
 }
 
 // newChatData makes a data directory with an admin token, before any
@@ -48,6 +51,9 @@ func newChatData(t *testing.T) *chatEnv {
 func (e *chatEnv) serve(t *testing.T, simURL string) {
 	t.Helper()
 	var extra []string
+	if !e.policies {
+		extra = append(extra, "--default-policies", "false")
+	}
 	if simURL != "" {
 		extra = append(extra, "--signal-cli-url", simURL)
 	}

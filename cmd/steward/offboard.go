@@ -63,7 +63,7 @@ func (o *offboarder) offboard(ctx context.Context, employeeID, why string) {
 		}
 	}
 	var suspended []string
-	handed := o.handOver(ctx, employeeID)
+	handed, removed := o.handOver(ctx, employeeID)
 	if ids, err := o.app.db.IdentitiesByEmployee(ctx, employeeID); err == nil {
 		for _, id := range ids {
 			if id.Status == steward.IdentityActive {
@@ -80,7 +80,7 @@ func (o *offboarder) offboard(ctx context.Context, employeeID, why string) {
 	o.logger.Info("offboarded", "employee", employeeID, "reason", why, "tokens", len(revoked), "identities", len(suspended), "took", took)
 	if _, err := o.app.pipeline.Audit(ctx, pipeline.AuditEntry{Actor: "scim", Action: "employee.offboard", Subject: employeeID,
 		Details: map[string]any{"reason": why, "tokens_revoked": revoked, "identities_suspended": suspended,
-			"groups_handed_over": handed, "took_ms": took.Milliseconds()}}); err != nil {
+			"groups_handed_over": handed, "groups_left": removed, "took_ms": took.Milliseconds()}}); err != nil {
 		o.logger.Error("offboarding: audit failed", "employee", employeeID, "err", err)
 	}
 }
@@ -105,29 +105,33 @@ func (o *offboarder) reactivate(ctx context.Context, employeeID string) {
 }
 
 // handOver passes the departed employee's admin rights in every group to
-// their manager: while the departed's number is still held, it adds the
-// manager's work identity on that channel to the group and makes it an
-// admin, and archives the change as a membership event. It returns the
-// conversation ids handed over; failures are logged, never block the
-// rest of offboarding.
-func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
+// their successor (configured, else their manager), and takes the
+// departed out of every group a Steward identity administers: while the
+// departed's number is still held, it adds the successor's work identity
+// on that channel to the group and makes it an admin; then that admin (or
+// any other active Steward admin of the group) removes the departed. Each
+// change is archived as a membership event. It returns the conversation
+// ids handed over and those the departed was removed from; failures are
+// logged, never block the rest of offboarding.
+func (o *offboarder) handOver(ctx context.Context, employeeID string) (handed, removed []string) {
 	emp, err := o.app.db.EmployeeByID(ctx, employeeID)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	managerID, err := steward.SuccessorID(ctx, o.app.db, emp)
-	if err != nil || managerID == "" {
-		return nil
+	successorID, err := steward.SuccessorID(ctx, o.app.db, emp)
+	if err != nil {
+		successorID = ""
 	}
 	mine, err := o.app.db.IdentitiesByEmployee(ctx, employeeID)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	theirs, err := o.app.db.IdentitiesByEmployee(ctx, managerID)
-	if err != nil {
-		return nil
+	var theirs []*steward.Identity
+	if successorID != "" {
+		if theirs, err = o.app.db.IdentitiesByEmployee(ctx, successorID); err != nil {
+			theirs = nil
+		}
 	}
-	var handed []string
 	for _, id := range mine {
 		gm := o.groups[id.Channel]
 		if gm == nil || id.Status != steward.IdentityActive {
@@ -139,37 +143,76 @@ func (o *offboarder) handOver(ctx context.Context, employeeID string) []string {
 				succ = t.Address
 			}
 		}
-		if succ == "" {
-			continue
-		}
 		convs, err := o.app.db.ConversationsOf(ctx, id.Channel, []string{id.Address})
 		if err != nil {
 			o.logger.Error("offboarding: groups not listed", "identity", id.ID, "err", err)
 			continue
 		}
 		for _, c := range convs {
-			if c.Kind != steward.ConversationGroup || !isAdmin(c.Members, id.Address) {
+			if c.Kind != steward.ConversationGroup {
 				continue
 			}
 			gid := strings.TrimPrefix(c.Key, "group:")
-			if err := gm.UpdateGroup(ctx, id.Address, gid, []string{succ}, nil, []string{succ}); err != nil {
-				o.logger.Error("offboarding: group admin not handed over", "conversation", c.ID, "err", err)
+			remover := ""
+			if isAdmin(c.Members, id.Address) && succ != "" {
+				if err := gm.UpdateGroup(ctx, id.Address, gid, []string{succ}, nil, []string{succ}); err != nil {
+					o.logger.Error("offboarding: group admin not handed over", "conversation", c.ID, "err", err)
+				} else {
+					o.archiveMembership(ctx, c.ID, gid, id, steward.Party{Address: id.Address, EmployeeID: employeeID},
+						[]steward.Party{{Address: succ, EmployeeID: successorID}}, nil)
+					if err := o.app.db.AddMembers(ctx, c.ID, []steward.Member{{Address: succ, Admin: true, AddedAt: time.Now().UTC()}}); err != nil {
+						o.logger.Error("offboarding: handover not stored", "conversation", c.ID, "err", err)
+					}
+					handed = append(handed, c.ID)
+					remover = succ
+				}
+			}
+			if remover == "" {
+				remover = o.stewardAdmin(ctx, id, c.Members)
+			}
+			if remover == "" {
+				continue // no Steward admin: the group's own admins must remove them
+			}
+			if err := gm.UpdateGroup(ctx, remover, gid, nil, []string{id.Address}, nil); err != nil {
+				o.logger.Error("offboarding: departed member not removed", "conversation", c.ID, "err", err)
 				continue
 			}
-			it := &steward.Item{Type: steward.EventMembership, Channel: id.Channel, Direction: steward.DirOutbound,
-				ChannelMessageID: "steward:" + steward.NewID(), Sender: steward.Party{Address: id.Address, EmployeeID: employeeID},
-				Conversation: steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup},
-				MembersAdded: []steward.Party{{Address: succ, EmployeeID: managerID}}, SentAt: time.Now().UTC()}
-			if _, err := o.app.pipeline.Capture(ctx, it); err != nil {
-				o.logger.Error("offboarding: handover not archived", "conversation", c.ID, "err", err)
+			var by steward.Party
+			if rid, err := o.app.db.IdentityByAddress(ctx, id.Channel, remover); err == nil {
+				by = steward.Party{Address: remover, EmployeeID: rid.EmployeeID}
 			}
-			if err := o.app.db.AddMembers(ctx, c.ID, []steward.Member{{Address: succ, Admin: true, AddedAt: time.Now().UTC()}}); err != nil {
-				o.logger.Error("offboarding: handover not stored", "conversation", c.ID, "err", err)
-			}
-			handed = append(handed, c.ID)
+			o.archiveMembership(ctx, c.ID, gid, id, by, nil, []steward.Party{{Address: id.Address, EmployeeID: employeeID}})
+			removed = append(removed, c.ID)
 		}
 	}
-	return handed
+	return handed, removed
+}
+
+// stewardAdmin returns the address of an active work identity, other than
+// the departed's, that administers the group; "" if none.
+func (o *offboarder) stewardAdmin(ctx context.Context, departed *steward.Identity, ms []steward.Member) string {
+	for _, m := range ms {
+		if !m.Admin || m.Address == departed.Address {
+			continue
+		}
+		if id, err := o.app.db.IdentityByAddress(ctx, departed.Channel, m.Address); err == nil &&
+			id.Status == steward.IdentityActive && id.EmployeeID != departed.EmployeeID {
+			return m.Address
+		}
+	}
+	return ""
+}
+
+// archiveMembership captures a membership change made during offboarding.
+func (o *offboarder) archiveMembership(ctx context.Context, convID, gid string, id *steward.Identity, by steward.Party, added, gone []steward.Party) {
+	it := &steward.Item{Type: steward.EventMembership, Channel: id.Channel, Direction: steward.DirOutbound,
+		ChannelMessageID: "steward:" + steward.NewID(), Sender: by,
+		Conversation: steward.ConversationRef{ID: gid, Kind: steward.ConversationGroup},
+		MembersAdded: added, MembersRemoved: gone, SentAt: time.Now().UTC(),
+		Extra: map[string]any{"reason": "offboarding"}}
+	if _, err := o.app.pipeline.Capture(ctx, it); err != nil {
+		o.logger.Error("offboarding: group change not archived", "conversation", convID, "err", err)
+	}
 }
 
 func isAdmin(ms []steward.Member, address string) bool {

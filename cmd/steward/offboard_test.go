@@ -190,17 +190,21 @@ func TestOffboardingHandsOverGroups(t *testing.T) {
 		} `json:"conversations"`
 	}
 	call(t, "GET", e.base+"/api/v1/conversations", moInbox, nil, &list)
-	admin := false
+	admin, departedStays := false, false
 	for _, c := range list.Conversations {
 		if c.ID != group.ID {
 			continue
 		}
 		for _, m := range c.Members {
 			admin = admin || (m.Me && m.Admin && m.Address == mo)
+			departedStays = departedStays || m.Address == dee
 		}
 	}
 	if !admin {
 		t.Fatalf("the manager is not an admin of the departed's group: %+v", list.Conversations)
+	}
+	if departedStays {
+		t.Fatalf("the departed employee is still a member of the group: %+v", list.Conversations)
 	}
 	// Consent was given to Dee: the outside member must consent to Mo before
 	// Mo can write to them, even in the group Mo now runs.
@@ -218,5 +222,8 @@ func TestOffboardingHandsOverGroups(t *testing.T) {
 	}
 	if got, _ := trail.Entries[0].Details["groups_handed_over"].([]any); len(got) != 1 {
 		t.Fatalf("handover not audited: %+v", trail.Entries[0].Details)
+	}
+	if got, _ := trail.Entries[0].Details["groups_left"].([]any); len(got) != 1 {
+		t.Fatalf("removal not audited: %+v", trail.Entries[0].Details)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/metrics"
@@ -28,6 +29,9 @@ type services struct {
 	signal    *signal.Client
 	connector *signal.Connector
 	health    *healthMonitor
+	// compliance judges every message and group change and keeps the
+	// review queue.
+	compliance *compliance.Service
 }
 
 // wireServices builds the outbox, the consent lifecycle and the chat
@@ -55,7 +59,15 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 		}}
 	s.chat.Consent, s.chat.Enqueue = s.consent, s.outbox.Enqueue
 	s.outbox.Guard = s.chat.Guard
-	a.pipeline.Consent, a.pipeline.Router = s.consent, s.chat
+	s.compliance = &compliance.Service{Store: a.db, Pipeline: a.pipeline, Reader: s.reader, Released: s.chat.Released,
+		Groups: s.chat, EDMKey: a.keyring.DeriveKey("dlp exact data match v1"), Logger: logger}
+	if err := wireCompliance(ctx, a, s.compliance); err != nil {
+		return nil, err
+	}
+	s.chat.Rule = s.compliance
+	a.directory.Also = s.compliance.Forget
+	a.pipeline.Consent, a.pipeline.Policy = s.consent, s.compliance
+	a.pipeline.Router = pipeline.Routers{s.chat, s.compliance}
 	if err := ensureConsentText(ctx, a, s.consent); err != nil {
 		return nil, err
 	}
@@ -88,7 +100,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 
 // apiExtras fills the API server's fields that the services provide.
 func (s *services) apiExtras(api *httpapi.Server) {
-	api.Chat, api.Consent, api.Outbox = s.chat, s.consent, s.outbox
+	api.Chat, api.Consent, api.Outbox, api.Compliance = s.chat, s.consent, s.outbox, s.compliance
 	api.Challengers = map[steward.Channel]httpapi.Challenger{}
 	if s.signal != nil {
 		api.Challengers[signal.ChannelSignal] = s.signal
@@ -104,6 +116,7 @@ func (s *services) run(ctx context.Context, logger *slog.Logger) {
 		}
 	}()
 	go s.consent.Run(ctx, time.Minute)
+	go s.compliance.Run(ctx, 30*time.Second)
 	if s.connector != nil {
 		go func() {
 			logger.Info("capturing from signal-cli", "url", s.signal.BaseURL)
@@ -113,6 +126,37 @@ func (s *services) run(ctx context.Context, logger *slog.Logger) {
 		}()
 		go s.health.run(ctx, time.Minute)
 	}
+}
+
+// wireCompliance loads policies and detectors, installing the default
+// policy set on an installation that has never had a policy (unless
+// default-policies is false), and queues any review the last run left
+// unqueued.
+func wireCompliance(ctx context.Context, a *app, c *compliance.Service) error {
+	ps, version, err := a.db.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	install, err := strconv.ParseBool(a.cfg.String("default-policies"))
+	if err != nil {
+		return fmt.Errorf("default-policies: %q is not true or false", a.cfg.String("default-policies"))
+	}
+	if err := c.Reload(ctx); err != nil {
+		return fmt.Errorf("policies: %w", err)
+	}
+	if version == 0 && len(ps) == 0 && install {
+		n, err := c.InstallDefaults(ctx, "system")
+		if err != nil {
+			return fmt.Errorf("default policies: %w", err)
+		}
+		a.logger.Info("installed the default policy set", "policies", n)
+	}
+	if n, err := c.Reconcile(ctx); err != nil {
+		return fmt.Errorf("review queue: %w", err)
+	} else if n > 0 {
+		a.logger.Warn("queued review items a previous run left unqueued", "items", n)
+	}
+	return nil
 }
 
 // consentConfig reads the consent-* settings.

@@ -11,61 +11,63 @@ import (
 var builtins = []detector{
 	{
 		name:     "us_ssn",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{3}[- ]?\d{2}[- ]?\d{4}\b`), near: isDigit, margin: 64, check: checkSSN}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{3}[- ]?\d{2}[- ]?\d{4}\b`), find: inRuns(setDigitSep, ssnShape), check: checkSSN}},
 		context:  []string{"ssn", "ssns", "social security", "ss#", "ssa", "taxpayer", "tin"},
 	},
 	{
 		name:     "payment_card",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`), near: isDigit, margin: 64, check: checkCard}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`), find: inRuns(setDigitSep, cardShape), check: checkCard}},
 		context: []string{"card", "credit", "debit", "visa", "mastercard", "amex", "american express",
 			"discover", "jcb", "diners", "cc", "ccn", "pan", "exp", "expiry", "cvv", "payment"},
 	},
 	{
 		name:     "aba_routing",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{9}\b`), near: isDigit, margin: 64, check: checkABA}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{9}\b`), find: digitWord(9, false), check: checkABA}},
 		context:  []string{"routing", "aba", "rtn", "transit", "bank", "ach", "wire"},
 	},
 	{
 		name:     "iban",
-		patterns: []pattern{{re: regexp.MustCompile(`\b[A-Z]{2}\d{2} ?[A-Z0-9]{4}`), near: isDigit, margin: 64, check: checkIBAN}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b[A-Z]{2}\d{2} ?[A-Z0-9]{4}`), find: findIBAN, check: checkIBAN}},
 		context:  []string{"iban", "account", "bank", "swift", "bic", "transfer", "wire"},
 	},
 	{
 		name:     "us_passport",
-		patterns: []pattern{{re: regexp.MustCompile(`\b(?:[A-Z]\d{8}|\d{9})\b`), near: isDigit, margin: 64, check: checkPassport}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b(?:[A-Z]\d{8}|\d{9})\b`), find: digitWord(9, true), check: checkPassport}},
 		context:  []string{"passport", "passports", "passport no", "travel document"},
 	},
 	{
 		name: "phone",
 		patterns: []pattern{
-			{re: regexp.MustCompile(`\+[1-9][0-9 ().-]{6,22}\d`), literal: "+", near: isDigit, margin: 64, check: checkE164},
-			{re: regexp.MustCompile(`(?:\b1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b`), near: isDigit, margin: 64, check: checkNANP},
+			{re: regexp.MustCompile(`\+[1-9][0-9 ().-]{6,22}\d`), find: findE164, check: checkE164},
+			{re: regexp.MustCompile(`(?:\b1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b`),
+				find: inRuns(setPhone, nanpShape), check: checkNANP},
 		},
 		context: []string{"phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "text", "sms"},
 	},
 	{
 		name: "email",
 		patterns: []pattern{{re: regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}\b`),
-			literal: "@", near: isAt, margin: 1024, check: checkEmail}},
+			find: findEmail, check: checkEmail}},
 		context: []string{"email", "e-mail", "mail", "contact", "address"},
 	},
 	{
 		name:     "edipi",
-		patterns: []pattern{{re: regexp.MustCompile(`\b\d{10}\b`), near: isDigit, margin: 64, check: checkEDIPI}},
+		patterns: []pattern{{re: regexp.MustCompile(`\b\d{10}\b`), find: digitWord(10, false), check: checkEDIPI}},
 		context:  []string{"edipi", "dod id", "dodid", "dod id number", "cac", "dod identification"},
 	},
 	{
 		name: "cui_marking",
 		patterns: []pattern{{re: regexp.MustCompile(
-			`\b(?:CONTROLLED UNCLASSIFIED INFORMATION|CUI(?:/{1,2}[A-Z0-9]+(?:-[A-Z0-9]+)*)*)\b`), check: checkCUI}},
+			`\b(?:CONTROLLED UNCLASSIFIED INFORMATION|CUI(?:/{1,2}[A-Z0-9]+(?:-[A-Z0-9]+)*)*)\b`), find: findCUI, check: checkCUI}},
 		context: []string{"controlled", "marking", "markings", "banner", "dissemination", "category", "designation"},
 	},
 	{
 		name: "classification",
 		patterns: []pattern{
 			{re: regexp.MustCompile(`\b(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED)` +
-				`(?://(?:REL TO [A-Z]{3,4}(?:, ?[A-Z]{3,4})*|[A-Z0-9]+(?:[-/][A-Z0-9]+)*))*\b`), check: checkBanner},
-			{re: regexp.MustCompile(`\((?:TS|S|C|U)(?://[A-Z0-9]+(?:[-/][A-Z0-9]+)*)*\)`), literal: "(", check: checkPortion},
+				`(?://(?:REL TO [A-Z]{3,4}(?:, ?[A-Z]{3,4})*|[A-Z0-9]+(?:[-/][A-Z0-9]+)*))*\b`),
+				find: inLiteralRuns(setBanner, litSecret, litConfidential, litUnclassified), check: checkBanner},
+			{re: regexp.MustCompile(`\((?:TS|S|C|U)(?://[A-Z0-9]+(?:[-/][A-Z0-9]+)*)*\)`), find: findPortion, check: checkPortion},
 		},
 		context: []string{"classified", "classification", "marking", "markings", "banner", "derived from",
 			"declassify on", "classified by", "portion"},
@@ -73,14 +75,14 @@ var builtins = []detector{
 	{
 		name: "secret",
 		patterns: []pattern{
-			{re: regexp.MustCompile(`\bAKIA[A-Z0-9]{16}\b`), literal: "AKIA", check: checkAWS},
-			{re: regexp.MustCompile(`\bASIA[A-Z0-9]{16}\b`), literal: "ASIA", check: checkAWS},
-			{re: regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), literal: "AIza", check: checkGCP},
+			{re: regexp.MustCompile(`\bAKIA[A-Z0-9]{16}\b`), find: awsKey(litAKIA), check: checkAWS},
+			{re: regexp.MustCompile(`\bASIA[A-Z0-9]{16}\b`), find: awsKey(litASIA), check: checkAWS},
+			{re: regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), find: findGCP, check: checkGCP},
 			{re: regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----`),
-				literal: "-----BEGIN ", check: checkPEM},
-			{re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), literal: "eyJ", check: checkJWT},
+				find: findPEM, check: checkPEM},
+			{re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), find: findJWT, check: checkJWT},
 			{re: regexp.MustCompile(`(?i)(?:\b|_)(?:password|passwd|pwd|passphrase)["']?[ \t]{0,3}(?::=|[:=])[ \t]{0,3}` +
-				`("[^"\r\n]{1,256}"|'[^'\r\n]{1,256}'|[^\s"'&,;]{1,256})`), check: checkPassword},
+				`("[^"\r\n]{1,256}"|'[^'\r\n]{1,256}'|[^\s"'&,;]{1,256})`), find: findPassword, check: checkPassword},
 		},
 		context: []string{"key", "keys", "secret", "token", "aws", "gcp", "credential", "credentials", "api",
 			"login", "username", "user", "database", "db"},
@@ -417,9 +419,18 @@ func checkEmail(text string, m []int) candidate {
 			return c
 		}
 	}
+	if fileExtensions[strings.ToLower(domain[strings.LastIndexByte(domain, '.')+1:])] {
+		return c // "logo@2x.png": a file name, not an address
+	}
 	c.valid = true
 	return c
 }
+
+// fileExtensions are common file name extensions that are not top-level
+// domains, so that an "address" ending in one is a file name.
+var fileExtensions = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
+	"bmp": true, "ico": true, "tif": true, "tiff": true, "heic": true, "pdf": true, "txt": true, "csv": true,
+	"docx": true, "xlsx": true, "pptx": true}
 
 // ---- edipi ----
 
@@ -447,6 +458,8 @@ func checkCUI(text string, m []int) candidate {
 		c.conf = 0.9
 	case aloneOnLine(text, s, e):
 		c.conf = 0.9
+	case e+1 < len(text) && text[e] == ' ' && text[e+1] >= 'a' && text[e+1] <= 'z':
+		c.conf = 0.4 // "CUI training", "the CUI program": the topic, not a marking
 	default:
 		c.conf = 0.6
 	}
@@ -492,6 +505,9 @@ func checkBanner(text string, m []int) candidate {
 		return candidate{drop: true}
 	}
 	raw := text[s:e]
+	if raw == "UNCLASSIFIED" && strings.HasSuffix(text[:s], "CONTROLLED ") && strings.HasPrefix(text[e:], " INFORMATION") {
+		return candidate{drop: true} // the CUI banner spelled out: cui_marking's
+	}
 	c := candidate{start: s, end: e, valid: true}
 	switch {
 	case strings.Contains(raw, "//"):
@@ -524,8 +540,11 @@ func checkPortion(text string, m []int) candidate {
 		c.conf = 0.5
 		rest := strings.TrimLeft(text[e:], " ")
 		before, after := contextAround(text, s, e, DefaultContextWindow)
-		if rest != "" && isDigit(rest[0]) || hasAnyWord(before, []string{"copyright"}) || hasAnyWord(after, []string{"copyright"}) {
+		switch {
+		case rest != "" && isDigit(rest[0]) || hasAnyWord(before, []string{"copyright"}) || hasAnyWord(after, []string{"copyright"}):
 			c.conf = 0.05
+		case hasAnyWord(before, []string{"(a)", "(b)"}):
+			c.conf = 0.05 // the third item of a list: "(A), (B) or (C)"
 		}
 	default:
 		c.conf = 0.95
@@ -549,7 +568,7 @@ func checkAWS(text string, m []int) candidate {
 	return c
 }
 
-func isB64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+func isB64URL(c byte) bool { return setB64URL.has(c) }
 
 func checkGCP(text string, m []int) candidate {
 	s, e := m[0], m[1]
@@ -644,4 +663,16 @@ func placeholder(v string) bool {
 		return true
 	}
 	return false
+}
+
+// Patterns returns the source of every built-in pattern's regexp, in
+// detector order: what benchmarks give other engines to compare with.
+func Patterns() []string {
+	var ps []string
+	for _, d := range builtins {
+		for _, p := range d.patterns {
+			ps = append(ps, p.re.String())
+		}
+	}
+	return ps
 }

@@ -85,57 +85,21 @@ func Summary(findings []Finding) map[string]int {
 	return m
 }
 
-// Scan runs the selected detectors over text and returns their findings
-// sorted by Start, then End, then detector name.
-func Scan(text string, opts Options) []Finding {
-	window := opts.ContextWindow
-	if window <= 0 {
-		window = DefaultContextWindow
-	}
-	var out []Finding
-	for _, d := range builtins {
-		if len(opts.Detectors) > 0 && !slices.Contains(opts.Detectors, d.name) {
-			continue
-		}
-		fs := d.scan(text, window, opts.IncludeInvalid)
-		n := 0
-		for _, f := range fs {
-			if f.Valid {
-				n++
-			}
-		}
-		for _, f := range fs {
-			if f.Confidence < opts.MinConfidence {
-				continue
-			}
-			f.Count = n
-			out = append(out, f)
-		}
-	}
-	slices.SortFunc(out, func(a, b Finding) int {
-		if a.Start != b.Start {
-			return a.Start - b.Start
-		}
-		if a.End != b.End {
-			return a.End - b.End
-		}
-		return strings.Compare(a.Detector, b.Detector)
-	})
-	return out
-}
+// Scan runs the selected built-in detectors over text and returns their
+// findings sorted by Start, then End, then detector name. It is
+// [Scanner.Scan] for a scanner without custom detectors.
+func Scan(text string, opts Options) []Finding { return builtinOnly.Scan(text, opts) }
+
+// builtinOnly is the scanner Scan uses.
+var builtinOnly = &Scanner{}
 
 // pattern is one candidate regexp of a detector.
 type pattern struct {
-	re *regexp.Regexp
-	// literal, when set, must occur in the text for the pattern to be run.
-	literal string
-	// near, when set, marks the bytes every match contains (digits, '@').
-	// The pattern then runs only on windows of margin bytes around runs of
-	// such bytes: Go's regexp walks the whole input at a few tens of MB/s,
-	// and most text is far from any digit. margin must exceed the longest
-	// stretch of a match (or of the context its regexp reads) without one.
-	near   func(byte) bool
-	margin int
+	// re defines the pattern's candidates. Scans do not run it over the
+	// whole text: find returns what re.FindAllStringSubmatchIndex would,
+	// looking only where the prefilter found anchors (see match.go).
+	re   *regexp.Regexp
+	find finder
 	// check validates a match (indices as from FindAllStringSubmatchIndex).
 	check func(text string, m []int) candidate
 }
@@ -173,53 +137,65 @@ func byName(name string) *detector {
 	return nil
 }
 
-func (d *detector) scan(text string, window int, includeInvalid bool) []Finding {
+func (d *detector) scan(text string, h *hits, window int, includeInvalid bool) []Finding {
 	var fs []Finding
 	for _, p := range d.patterns {
-		if p.literal != "" && !strings.Contains(text, p.literal) {
-			continue
-		}
-		for _, m := range p.matches(text) {
-			c := p.check(text, m)
-			if c.drop || c.start < 0 || c.end > len(text) || c.start >= c.end {
-				continue
-			}
-			f := Finding{Detector: d.name, Start: c.start, End: c.end, Valid: c.valid}
-			if c.valid {
-				before, after := contextAround(text, c.start, c.end, window)
-				hasCtx := hasAnyWord(before, d.context) || hasAnyWord(after, d.context)
-				conf := c.conf
-				switch {
-				case hasCtx:
-					conf += 0.15
-				case c.noContextInvalid:
-					f.Valid = false
-				case c.noContextConf != 0:
-					conf = c.noContextConf
-				}
-				if hasAnyWord(before, negativeWords) || hasAnyWord(after, negativeWords) {
-					conf -= 0.3
-				}
-				if f.Valid {
-					f.Confidence = math.Round(min(max(conf, 0.01), 0.99)*100) / 100
-				}
-			}
-			if !f.Valid && !includeInvalid {
-				continue
-			}
-			fs = append(fs, f)
+		for _, m := range p.find(text, h, p.re) {
+			fs = score(fs, d.name, d.context, text, p.check(text, m), window, includeInvalid)
 		}
 	}
 	if len(d.patterns) > 1 {
-		slices.SortStableFunc(fs, func(a, b Finding) int {
-			if a.Start != b.Start {
-				return a.Start - b.Start
-			}
-			return b.End - a.End // longer first
-		})
+		sortLongestFirst(fs)
 	}
-	// Drop overlaps within the detector, preferring valid findings and then
-	// the earlier, longer one.
+	return dropOverlaps(fs)
+}
+
+// score turns a candidate into a finding with its confidence, and appends
+// it to fs unless it is dropped, or invalid and not asked for.
+func score(fs []Finding, name string, context []string, text string, c candidate, window int, includeInvalid bool) []Finding {
+	if c.drop || c.start < 0 || c.end > len(text) || c.start >= c.end {
+		return fs
+	}
+	f := Finding{Detector: name, Start: c.start, End: c.end, Valid: c.valid}
+	if c.valid {
+		before, after := contextAround(text, c.start, c.end, window)
+		hasCtx := hasAnyWord(before, context) || hasAnyWord(after, context)
+		conf := c.conf
+		switch {
+		case hasCtx:
+			conf += 0.15
+		case c.noContextInvalid:
+			f.Valid = false
+		case c.noContextConf != 0:
+			conf = c.noContextConf
+		}
+		if hasAnyWord(before, negativeWords) || hasAnyWord(after, negativeWords) {
+			conf -= 0.3
+		}
+		if f.Valid {
+			f.Confidence = math.Round(min(max(conf, 0.01), 0.99)*100) / 100
+		}
+	}
+	if !f.Valid && !includeInvalid {
+		return fs
+	}
+	return append(fs, f)
+}
+
+// sortLongestFirst orders findings by start, the longer first at a tie,
+// keeping the order of equal ones.
+func sortLongestFirst(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return b.End - a.End
+	})
+}
+
+// dropOverlaps removes overlaps within one detector's findings (in span
+// order), preferring valid findings and then the earlier, longer one.
+func dropOverlaps(fs []Finding) []Finding {
 	kept := fs[:0]
 	for _, f := range fs {
 		if n := len(kept); n > 0 && f.Start < kept[n-1].End {
@@ -234,33 +210,57 @@ func (d *detector) scan(text string, window int, includeInvalid bool) []Finding 
 }
 
 // contextAround returns the lower-cased text within window bytes before and
-// after the span.
+// after the span. Text that is all ASCII is returned as it is, for
+// hasAnyWord to fold as it searches, which saves two allocations per
+// finding; strings.ToLower would give the same answers.
 func contextAround(text string, start, end, window int) (before, after string) {
-	return strings.ToLower(text[max(0, start-window):start]), strings.ToLower(text[end:min(len(text), end+window)])
+	return lowerNonASCII(text[max(0, start-window):start]), lowerNonASCII(text[end:min(len(text), end+window)])
+}
+
+func lowerNonASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // hasAnyWord reports whether s holds one of the lower-case words (which may
-// contain spaces) as a whole word.
+// contain spaces) as a whole word, ignoring the case of ASCII letters in s.
 func hasAnyWord(s string, words []string) bool {
 	for _, w := range words {
-		for i := 0; ; {
-			j := strings.Index(s[i:], w)
-			if j < 0 {
-				break
+		if w == "" {
+			continue
+		}
+		for i := 0; i+len(w) <= len(s); i++ {
+			if c := s[i]; c != w[0] && c|0x20 != w[0] || !equalFoldASCII(s[i:i+len(w)], w) {
+				continue
 			}
-			a, b := i+j, i+j+len(w)
-			if (a == 0 || !isWordByte(s[a-1])) && (b == len(s) || !isWordByte(s[b])) {
+			if b := i + len(w); (i == 0 || !isWordByte(s[i-1])) && (b == len(s) || !isWordByte(s[b])) {
 				return true
 			}
-			i = a + 1
 		}
 	}
 	return false
 }
 
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+// equalFoldASCII reports whether s equals the lower-case w once s's ASCII
+// letters are lower-cased.
+func equalFoldASCII(s, w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[i] {
+			return false
+		}
+	}
+	return true
 }
+
+func isWordByte(c byte) bool { return setWord.has(c) }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -304,49 +304,3 @@ func digitsOf(s string) string {
 	}
 	return b.String()
 }
-
-// matches returns the pattern's matches in text, as FindAllStringSubmatchIndex
-// would, but running the regexp only near the bytes every match needs.
-func (p *pattern) matches(text string) [][]int {
-	if p.near == nil {
-		return p.re.FindAllStringSubmatchIndex(text, -1)
-	}
-	var out [][]int
-	for _, w := range windows(text, p.near, p.margin) {
-		for _, m := range p.re.FindAllStringSubmatchIndex(text[w[0]:w[1]], -1) {
-			for i := range m {
-				if m[i] >= 0 {
-					m[i] += w[0]
-				}
-			}
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// windows returns the merged spans [start, end) of text within margin
-// bytes of a byte for which near is true. A window never starts or ends
-// inside a run of such bytes, so a match is never cut short.
-func windows(text string, near func(byte) bool, margin int) [][2]int {
-	var out [][2]int
-	for i := 0; i < len(text); i++ {
-		if !near(text[i]) {
-			continue
-		}
-		j := i
-		for j < len(text) && near(text[j]) {
-			j++
-		}
-		start, end := max(i-margin, 0), min(j+margin, len(text))
-		if n := len(out); n > 0 && start <= out[n-1][1] {
-			out[n-1][1] = end
-		} else {
-			out = append(out, [2]int{start, end})
-		}
-		i = j
-	}
-	return out
-}
-
-func isAt(b byte) bool { return b == '@' }

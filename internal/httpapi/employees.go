@@ -18,6 +18,9 @@ type EmployeeRequest struct {
 	Department  string `json:"department,omitempty"`
 	Title       string `json:"title,omitempty"`
 	Seniority   string `json:"seniority,omitempty"`
+	// ManagerID is the manager's employee id: who approves this
+	// employee's requests. Provisioned employees get it from SCIM.
+	ManagerID string `json:"manager_id,omitempty"`
 }
 
 // IdentityRequest is the body of PUT /api/v1/employees/{id}/identities:
@@ -37,7 +40,8 @@ func (s *Server) createEmployee(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := &steward.Employee{UserName: strings.TrimSpace(req.UserName), DisplayName: strings.TrimSpace(req.DisplayName),
-		Email: req.Email, Department: req.Department, Title: req.Title, Seniority: req.Seniority, Active: true}
+		Email: req.Email, Department: req.Department, Title: req.Title, Seniority: req.Seniority, Active: true,
+		ManagerID: req.ManagerID}
 	if e.UserName == "" || e.DisplayName == "" || len(e.UserName) > 256 || len(e.DisplayName) > 256 {
 		s.writeError(w, r, steward.E(op, steward.Invalid, "user_name and display_name are required (at most 256 bytes)"))
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/archive"
 	"github.com/steward-gov/steward/internal/chat"
+	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/pipeline"
@@ -42,6 +43,8 @@ type Server struct {
 	DirectoryChanged func()
 	Chat             *chat.Service
 	Consent          *consent.Service
+	// Compliance keeps policies, detectors, the review queue and approvals.
+	Compliance *compliance.Service
 	// Outbox lets an admin retry deliveries and release those waiting on
 	// an answered rate-limit challenge.
 	Outbox interface {
@@ -84,8 +87,12 @@ var (
 	verifyRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleRecordsManager,
 		steward.RoleFOIAOfficer, steward.RoleLegal, steward.RoleAuditor}
 	inboxRoles = []steward.Role{steward.RoleEmployee, steward.RoleSupervisor}
-	// dlpRoles test detectors on text they supply: no archived content.
+	// dlpRoles test detectors on text they supply, and configure policies
+	// and detectors: no archived content.
 	dlpRoles = []steward.Role{steward.RoleComplianceOfficer, steward.RoleAdmin}
+	// reviewRoles read flagged content in context and run dry runs over
+	// the archive: compliance officers only, never admins.
+	reviewRoles = []steward.Role{steward.RoleComplianceOfficer}
 )
 
 // routes is the single table of every route, the scope a machine token
@@ -119,6 +126,7 @@ var routes = []route{
 	{"GET /api/v1/conversations/{id}/messages", steward.ScopeInbox, inboxRoles, (*Server).listMessages},
 	{"POST /api/v1/conversations/{id}/messages", steward.ScopeInbox, inboxRoles, (*Server).sendMessage},
 	{"DELETE /api/v1/conversations/{id}/messages/{record}", steward.ScopeInbox, inboxRoles, (*Server).deleteMessage},
+	{"POST /api/v1/conversations/{id}/messages/{record}/confirm", steward.ScopeInbox, inboxRoles, (*Server).confirmMessage},
 	{"POST /api/v1/conversations/{id}/reactions", steward.ScopeInbox, inboxRoles, (*Server).react},
 	{"PATCH /api/v1/conversations/{id}/members", steward.ScopeInbox, inboxRoles, (*Server).updateMembers},
 	{"GET /api/v1/attachments/{id}", steward.ScopeInbox, inboxRoles, (*Server).getAttachment},
@@ -133,6 +141,25 @@ var routes = []route{
 	{"GET /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).listRoleMappings},
 	{"PUT /api/v1/role-mappings", steward.ScopeAdmin, adminRoles, (*Server).putRoleMappings},
 	{"POST /api/v1/dlp/scan", steward.ScopeAdmin, dlpRoles, (*Server).dlpScan},
+	{"GET /api/v1/dlp/detectors", steward.ScopeAdmin, dlpRoles, (*Server).listDetectors},
+	{"POST /api/v1/dlp/detectors", steward.ScopeAdmin, dlpRoles, (*Server).saveDetector},
+	{"PUT /api/v1/dlp/detectors/{id}", steward.ScopeAdmin, dlpRoles, (*Server).saveDetector},
+	{"PUT /api/v1/dlp/detectors/{id}/edm", steward.ScopeAdmin, dlpRoles, (*Server).putEDM},
+	{"GET /api/v1/policies", steward.ScopeAdmin, dlpRoles, (*Server).listPolicies},
+	{"POST /api/v1/policies", steward.ScopeAdmin, dlpRoles, (*Server).createPolicy},
+	{"POST /api/v1/policies/dry-run", steward.ScopeCompliance, reviewRoles, (*Server).dryRun},
+	{"GET /api/v1/policies/{id}", steward.ScopeAdmin, dlpRoles, (*Server).getPolicy},
+	{"PUT /api/v1/policies/{id}", steward.ScopeAdmin, dlpRoles, (*Server).putPolicy},
+	{"DELETE /api/v1/policies/{id}", steward.ScopeAdmin, dlpRoles, (*Server).deletePolicy},
+	{"GET /api/v1/review", steward.ScopeCompliance, reviewRoles, (*Server).listReview},
+	{"GET /api/v1/review/stats", steward.ScopeCompliance, dlpRoles, (*Server).reviewStats},
+	{"GET /api/v1/suppressions", steward.ScopeCompliance, reviewRoles, (*Server).listSuppressions},
+	{"POST /api/v1/suppressions", steward.ScopeCompliance, reviewRoles, (*Server).addSuppression},
+	{"DELETE /api/v1/suppressions/{id}", steward.ScopeCompliance, reviewRoles, (*Server).deleteSuppression},
+	{"GET /api/v1/review/{id}", steward.ScopeCompliance, reviewRoles, (*Server).getReview},
+	{"POST /api/v1/review/{id}/actions", steward.ScopeCompliance, reviewRoles, (*Server).actReview},
+	{"GET /api/v1/approvals", steward.ScopeInbox, inboxRoles, (*Server).listApprovals},
+	{"POST /api/v1/approvals/{id}", steward.ScopeInbox, inboxRoles, (*Server).decideApproval},
 	{"GET /api/v1/audit", steward.ScopeAudit, auditRoles, (*Server).listAudit},
 }
 

@@ -40,6 +40,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -62,6 +63,9 @@ type Keyring struct {
 	wrap    *xaes            // the current KEK
 	keks    map[string]*xaes // every KEK by id, current included
 	ids     []string         // ids in configured order, oldest first
+	// root is the HKDF pseudorandom key extracted from the oldest KEK,
+	// from which DeriveKey expands keys for other purposes.
+	root []byte
 }
 
 var _ steward.KeyWrapper = (*Keyring)(nil)
@@ -127,6 +131,13 @@ func parse(op steward.Op, source string, src []byte) (*Keyring, error) {
 		}
 		lineOf[id] = n
 		x := newXAES(key)
+		if k.root == nil {
+			prk, err := hkdf.Extract(sha256.New, key, []byte("steward derived keys v1"))
+			if err != nil {
+				panic("keys: HKDF extract cannot fail: " + err.Error())
+			}
+			k.root = prk
+		}
 		Zero(key)
 		k.keks[id] = x
 		k.ids = append(k.ids, id)
@@ -300,3 +311,17 @@ func (k *Keyring) GoString() string { return k.String() }
 // longer needed. It is best effort: the runtime may have copied the bytes
 // (a growing slice, a string conversion), and those copies it cannot reach.
 func Zero(b []byte) { clear(b) }
+
+// DeriveKey returns a 32-byte key for a purpose other than wrapping, such
+// as keying exact-data-match digests or the blind search index, derived
+// with HKDF-SHA256 from the oldest KEK of the ring. The oldest, not the
+// current: keys derived for data kept over years must survive rotation,
+// which appends new KEKs and keeps old ones. Distinct purposes give
+// independent keys.
+func (k *Keyring) DeriveKey(purpose string) []byte {
+	b, err := hkdf.Expand(sha256.New, k.root, "steward derived key: "+purpose, KeySize)
+	if err != nil {
+		panic("keys: HKDF expand of 32 bytes cannot fail: " + err.Error()) // fails only past 255 blocks
+	}
+	return b
+}

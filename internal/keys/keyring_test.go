@@ -309,3 +309,30 @@ func TestCreateFile(t *testing.T) {
 		t.Fatal("CreateFile made the same key twice")
 	}
 }
+
+func TestDeriveKeySurvivesRotation(t *testing.T) {
+	a := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	b := "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+	one, err := keys.ParseKeyring(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := keys.ParseKeyring(a + "\n" + b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := keys.ParseKeyring(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, k2 := one.DeriveKey("search"), rotated.DeriveKey("search")
+	if len(k1) != keys.KeySize || string(k1) != string(k2) {
+		t.Fatal("a derived key changed when a KEK was appended")
+	}
+	if string(one.DeriveKey("edm")) == string(k1) {
+		t.Fatal("two purposes derived the same key")
+	}
+	if string(other.DeriveKey("search")) == string(k1) {
+		t.Fatal("two KEKs derived the same key")
+	}
+}

@@ -98,6 +98,19 @@ type PolicyHook interface {
 type Decision struct {
 	Outcome steward.PolicyOutcome
 	Details map[string]any // matches and findings; sealed, never plaintext
+	// Findings counts valid findings by detector, for the records hook;
+	// it is not archived apart from Details.
+	Findings map[string]int
+}
+
+// RecordsHook puts an item on a retention schedule at capture, from the
+// facts as they are then (the parties' roles and Capstone flags, the
+// policy findings). The assignment is written into the metadata of the
+// item's records, so it is part of their leaves and can never silently
+// change; a nil assignment leaves them unassigned (the records service
+// assigns those later, and lists them).
+type RecordsHook interface {
+	Assign(ctx context.Context, it *steward.Item, conv *steward.Conversation, d *Decision) (*steward.Assignment, error)
 }
 
 // hold is what the decision means for delivery.
@@ -123,6 +136,16 @@ func (d *Decision) archived() bool {
 // durable capture and must not fail the capture; it reports its own errors.
 type Router interface {
 	Route(ctx context.Context, c *Captured)
+}
+
+// Routers routes to each router in turn.
+type Routers []Router
+
+// Route implements Router.
+func (rs Routers) Route(ctx context.Context, c *Captured) {
+	for _, r := range rs {
+		r.Route(ctx, c)
+	}
 }
 
 // Observer is told the outcome of each capture, for metrics.
@@ -160,6 +183,7 @@ type Pipeline struct {
 	Identity IdentityHook
 	Consent  ConsentHook
 	Policy   PolicyHook
+	Records  RecordsHook
 	Router   Router
 	Observer Observer
 	Logger   *slog.Logger
@@ -225,7 +249,13 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 			hold = d.hold()
 		}
 	}
-	recs, err := p.buildRecords(ctx, it, conv, hold, decision)
+	var asg *steward.Assignment
+	if p.Records != nil {
+		if asg, err = p.Records.Assign(ctx, it, conv, decision); err != nil {
+			return nil, steward.E(op, err)
+		}
+	}
+	recs, err := p.buildRecords(ctx, it, conv, hold, decision, asg)
 	if err != nil {
 		return nil, steward.E(op, err)
 	}
@@ -311,7 +341,7 @@ func attachmentKey(itemKey string, i int) string { return itemKey + "#att" + ito
 // first, then one record per attachment, then the policy decision if any.
 // Attachment bytes are sealed and put in the blob store here, before the
 // log append, so a committed record never points at a missing blob.
-func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *steward.Conversation, hold Hold, d *Decision) ([]*steward.Record, error) {
+func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *steward.Conversation, hold Hold, d *Decision, asg *steward.Assignment) ([]*steward.Record, error) {
 	kind := steward.RecordMessage
 	switch it.Type {
 	case steward.EventMessage:
@@ -326,6 +356,7 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 	}
 	recs := []*steward.Record{main}
 	meta := itemMeta(it, conv, hold)
+	meta.Schedule = asg
 
 	content := steward.Content{
 		Body: it.Body, Sender: it.Sender, Recipients: it.Recipients, Conversation: it.Conversation,
@@ -342,7 +373,7 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 	}
 	for i := range it.Attachments {
 		a := &it.Attachments[i]
-		ar, err := p.sealAttachment(ctx, it, i, main.ID, a)
+		ar, err := p.sealAttachment(ctx, it, i, main.ID, a, asg)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +388,7 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 	}
 	if pr != nil {
 		pm := &steward.RecordMeta{Channel: string(it.Channel), Subject: main.ID, Action: string(d.Outcome.Action),
-			Type: "policy_decision", ConversationID: main.ConversationID, Direction: it.Direction}
+			Type: "policy_decision", ConversationID: main.ConversationID, Direction: it.Direction, Schedule: asg}
 		if d.Outcome.Flag {
 			pm.Action += "+flag"
 		}
@@ -375,7 +406,7 @@ func (p *Pipeline) buildRecords(ctx context.Context, it *steward.Item, conv *ste
 
 // sealAttachment seals one attachment's bytes under the attachment record's
 // own data key, stores them, and returns the record that commits to them.
-func (p *Pipeline) sealAttachment(ctx context.Context, it *steward.Item, i int, parent string, a *steward.Attachment) (*steward.Record, error) {
+func (p *Pipeline) sealAttachment(ctx context.Context, it *steward.Item, i int, parent string, a *steward.Attachment, asg *steward.Assignment) (*steward.Record, error) {
 	const op steward.Op = "pipeline.sealAttachment"
 	sum := sha256.Sum256(a.Data)
 	a.SHA256 = hex.EncodeToString(sum[:])
@@ -404,7 +435,7 @@ func (p *Pipeline) sealAttachment(ctx context.Context, it *steward.Item, i int, 
 	}
 	meta := &steward.RecordMeta{
 		Channel: string(it.Channel), ChannelID: it.ChannelMessageID, Type: "attachment", Parent: parent,
-		Blob: &steward.BlobRef{Key: key, Size: int64(len(sealed)), SHA256: key},
+		Blob: &steward.BlobRef{Key: key, Size: int64(len(sealed)), SHA256: key}, Schedule: asg,
 	}
 	if r.Meta, err = json.Marshal(meta); err != nil {
 		return nil, steward.E(op, steward.Internal, err)

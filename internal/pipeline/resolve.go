@@ -21,6 +21,9 @@ type DirectoryResolver struct {
 	Identities steward.IdentityStore
 	Contacts   steward.ContactStore
 	TTL        time.Duration
+	// Also, if set, is called by Invalidate, for other caches of
+	// directory data (policy's view of employees).
+	Also func()
 
 	mu    sync.Mutex
 	gen   uint64
@@ -40,6 +43,9 @@ func (d *DirectoryResolver) Invalidate() {
 	d.cache = nil
 	d.gen++
 	d.mu.Unlock()
+	if d.Also != nil {
+		d.Also()
+	}
 }
 
 // lookup returns the cached answer for key, or asks find and caches it.

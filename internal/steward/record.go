@@ -79,6 +79,9 @@ type RecordMeta struct {
 	Actor          string     `json:"actor,omitempty"`       // who did an audited action
 	Action         string     `json:"action,omitempty"`      // what the audited action was
 	Subject        string     `json:"subject,omitempty"`     // what the action was done to
+	// Schedule is the retention assignment made at capture (a message, its
+	// attachments and its policy decision share one); nil if none was made.
+	Schedule *Assignment `json:"schedule,omitempty"`
 }
 
 // BlobRef locates an attachment's sealed bytes in the blob store and commits

@@ -27,11 +27,16 @@ const (
 	// ScopeAudit reads the audit trail (GET /api/v1/audit): the auditor's
 	// scope. No other scope, admin included, reads it.
 	ScopeAudit Scope = "audit"
+	// ScopeCompliance works the compliance review queue and runs policy
+	// dry runs, both of which read content: a surveillance system's
+	// token. Like read and audit, it is issued only on the host.
+	ScopeCompliance Scope = "compliance"
 )
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool {
-	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit
+	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit ||
+		s == ScopeCompliance
 }
 
 // Token is an API bearer token. The secret itself is never stored: only its
@@ -104,11 +109,11 @@ func IssueToken(ctx context.Context, ts TokenStore, spec TokenSpec, now time.Tim
 		return "", nil, E(op, Invalid, "token name must be 1-128 characters")
 	}
 	if len(spec.Scopes) == 0 {
-		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox, scim, audit)")
+		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox, scim, audit, compliance)")
 	}
 	for _, s := range spec.Scopes {
 		if !ValidScope(s) {
-			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin, inbox, scim or audit)", s)
+			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit or compliance)", s)
 		}
 	}
 	if slices.Contains(spec.Scopes, ScopeInbox) != (spec.EmployeeID != "") {
@@ -144,7 +149,7 @@ func ParseScopes(s string) ([]Scope, error) {
 			continue
 		}
 		if !ValidScope(Scope(f)) {
-			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read, admin, inbox, scim or audit)", f)
+			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit or compliance)", f)
 		}
 		out = append(out, Scope(f))
 	}

@@ -149,6 +149,24 @@ func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	s.acted(w, r, id, rec, resp, err)
 }
 
+// confirm is POST /inbox/c/{id}/confirm: the sender confirms a message
+// policy warned about, with a justification that is archived with it.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	const op steward.Op = "web.confirm"
+	id := r.PathValue("id")
+	if err := s.parseForm(w, r, formLimit); err != nil {
+		s.acted(w, r, id, "", nil, err)
+		return
+	}
+	rec := strings.TrimSpace(r.PostFormValue("record_id"))
+	if rec == "" {
+		s.acted(w, r, id, rec, nil, steward.E(op, steward.Invalid, "Choose a message to confirm."))
+		return
+	}
+	resp, err := s.Backend.Confirm(r.Context(), employeeOf(r), id, rec, r.PostFormValue("justification"))
+	s.acted(w, r, id, rec, resp, err)
+}
+
 // attachment is GET /inbox/a/{record}: always a download, never rendered
 // by the browser (Content-Disposition attachment, CSP sandbox, nosniff).
 // Reading it is audited by the backend.

@@ -242,6 +242,7 @@ type entry struct {
 	Quote          string // how a reply to this entry names it
 	Status         statusView
 	CanAct         bool // reactions and deletion are offered
+	Confirm        bool // policy asks the sender to confirm with a justification
 	Picks          []pick
 	Files          []fileRow
 }
@@ -320,6 +321,7 @@ func newMessageList(conv *chat.ConversationView, msgs []chat.MessageView, limit 
 			if m.Mine || m.Status != "" {
 				e.Status = deliveryStatus(m, conv.Channel, names)
 			}
+			e.Confirm = m.Mine && m.Status == chat.StatusNeedsConfirmation
 			e.CanAct = conv.CanSend && !m.Deleted
 			if e.CanAct {
 				for _, em := range pickerEmoji {
@@ -391,6 +393,16 @@ func deliveryStatus(m chat.MessageView, ch steward.Channel, names map[string]str
 		v.Icon, v.Label, v.Class = "✓✓", "Read", "read"
 	case "held":
 		v.Icon, v.Label, v.Class = "⏸", "Held until they accept the recording notice", "held"
+	// Policy outcomes show their reason in full: the employee must know
+	// why a message did not go, and what to do.
+	case chat.StatusPolicyBlocked:
+		v.Icon, v.Label, v.Failed = "⛔", "Not sent: "+orText(m.StatusDetail, "blocked by policy"), true
+	case chat.StatusQuarantined:
+		v.Icon, v.Label, v.Failed = "⏸", "Held for compliance review: "+orText(m.StatusDetail, "a compliance officer will release or reject it"), true
+	case chat.StatusRejected:
+		v.Icon, v.Label, v.Failed = "⛔", "Not sent: a compliance officer did not release it", true
+	case chat.StatusNeedsConfirmation:
+		v.Icon, v.Label, v.Failed = "?", "Not sent yet: "+orText(m.StatusDetail, "confirm to send it"), true
 	case steward.StatusUnregistered:
 		v.Icon, v.Label, v.Failed = "⚠", "Not on "+channelName(ch), true
 	case steward.StatusRateLimited:
@@ -408,7 +420,7 @@ func deliveryStatus(m chat.MessageView, ch steward.Channel, names map[string]str
 		v.Class = "failed"
 	}
 	title := []string{v.Label}
-	if m.StatusDetail != "" {
+	if m.StatusDetail != "" && !strings.Contains(v.Label, m.StatusDetail) {
 		title[0] += " (" + m.StatusDetail + ")"
 	}
 	if len(m.Recipients) > 1 {
@@ -422,6 +434,13 @@ func deliveryStatus(m chat.MessageView, ch steward.Channel, names map[string]str
 	}
 	v.Title = strings.Join(title, "; ")
 	return v
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func channelName(ch steward.Channel) string {

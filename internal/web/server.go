@@ -47,6 +47,8 @@ type Backend interface {
 	Send(ctx context.Context, employeeID, conversationID string, req chat.SendRequest) (*chat.SendResponse, error)
 	React(ctx context.Context, employeeID, conversationID, recordID, emoji string, remove bool) (*chat.SendResponse, error)
 	Delete(ctx context.Context, employeeID, conversationID, recordID string) (*chat.SendResponse, error)
+	// Confirm sends a message policy held for the sender's justification.
+	Confirm(ctx context.Context, employeeID, conversationID, recordID, justification string) (*chat.SendResponse, error)
 	CreateGroup(ctx context.Context, employeeID string, req chat.GroupRequest) (*chat.ConversationView, error)
 	UpdateGroup(ctx context.Context, employeeID, conversationID string, req chat.GroupRequest) (*chat.ConversationView, error)
 	// Attachment is an audited read of an attachment's bytes.
@@ -149,6 +151,7 @@ var routes = []route{
 	{"POST /inbox/c/{id}/send", page, (*Server).send},
 	{"POST /inbox/c/{id}/react", page, (*Server).react},
 	{"POST /inbox/c/{id}/delete", page, (*Server).deleteMessage},
+	{"POST /inbox/c/{id}/confirm", page, (*Server).confirm},
 	{"POST /inbox/c/{id}/members", page, (*Server).members},
 	{"GET /inbox/a/{record}", page, (*Server).attachment},
 	{"GET /inbox/a/{record}/preview", data, (*Server).preview},

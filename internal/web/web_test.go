@@ -36,6 +36,7 @@ type fakeBackend struct {
 	sent        []chat.SendRequest
 	reactions   []string
 	deleted     []string
+	confirmed   []string
 	groups      []chat.GroupRequest
 	updates     []chat.GroupRequest
 	files       map[string]fakeFile
@@ -188,6 +189,16 @@ func (f *fakeBackend) Delete(ctx context.Context, employeeID, conversationID, re
 	defer f.mu.Unlock()
 	f.deleted = append(f.deleted, recordID)
 	return &chat.SendResponse{RecordID: "r-del"}, nil
+}
+
+func (f *fakeBackend) Confirm(ctx context.Context, employeeID, conversationID, recordID, justification string) (*chat.SendResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if strings.TrimSpace(justification) == "" {
+		return nil, steward.E(steward.Invalid, "give a justification")
+	}
+	f.confirmed = append(f.confirmed, recordID+":"+justification)
+	return &chat.SendResponse{RecordID: recordID, Status: steward.StatusQueued}, nil
 }
 
 func (f *fakeBackend) CreateGroup(ctx context.Context, employeeID string, req chat.GroupRequest) (*chat.ConversationView, error) {
@@ -779,6 +790,41 @@ func TestSendConsentRequired(t *testing.T) {
 	w = postForm(t, h, "/inbox/c/c2/send", url.Values{"body": {"hi"}}, fromScript)
 	if w.Code != 500 || strings.Contains(w.Body.String(), "disk") || !strings.Contains(w.Body.String(), "internal error") {
 		t.Errorf("internal: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestPolicyOutcomes: the sender sees why policy stopped a message, and
+// confirms a warned one with a justification from the page.
+func TestPolicyOutcomes(t *testing.T) {
+	s, fb, _ := newServer(t)
+	t0 := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
+	me := chat.PartyView{Address: "+15559999", Me: true}
+	fb.msgs["c1"] = append(fb.msgs["c1"],
+		chat.MessageView{RecordID: "p1", Kind: "message", Mine: true, Sender: me, Body: "key", SentAt: t0,
+			Status: chat.StatusPolicyBlocked, StatusDetail: "Never send credentials by message."},
+		chat.MessageView{RecordID: "p2", Kind: "message", Mine: true, Sender: me, Body: "routing", SentAt: t0,
+			Status: chat.StatusNeedsConfirmation, StatusDetail: "This message contains bank account details."},
+		chat.MessageView{RecordID: "p3", Kind: "message", Mine: true, Sender: me, Body: "cui", SentAt: t0,
+			Status: chat.StatusQuarantined, StatusDetail: "Held until a compliance officer confirms."})
+	h := s.Handler()
+	page := do(t, h, "GET", "/inbox/c/c1", nil, "").Body.String()
+	for _, want := range []string{"Not sent: Never send credentials by message.", "Not sent yet: This message contains bank account details.",
+		"Held for compliance review: Held until a compliance officer confirms.", `action="/inbox/c/c1/confirm"`, `value="p2"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the conversation page lacks %q", want)
+		}
+	}
+	if strings.Count(page, `class="confirm-form"`) != 1 {
+		t.Errorf("want exactly one confirm form (for the warned message)")
+	}
+	if w := postForm(t, h, "/inbox/c/c1/confirm", url.Values{"record_id": {"p2"}, "justification": {"Vendor's verified account"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("confirm: %d %s", w.Code, w.Body.String())
+	}
+	if w := postForm(t, h, "/inbox/c/c1/confirm", url.Values{"record_id": {"p2"}, "justification": {" "}}, fromScript); w.Code != 400 {
+		t.Errorf("confirm without a justification: %d", w.Code)
+	}
+	if len(fb.confirmed) != 1 || fb.confirmed[0] != "p2:Vendor's verified account" {
+		t.Errorf("confirmed: %v", fb.confirmed)
 	}
 }
 

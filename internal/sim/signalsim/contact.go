@@ -127,6 +127,8 @@ func (s *Server) contactReceiveLocked(a *account, c *Contact, in incoming) {
 		a.convos[c.Number] = cv
 	}
 	cv.inbox = append(cv.inbox, in)
+	s.received = append(s.received, Received{Contact: c.Number, Account: a.number, Text: in.text,
+		Attachments: len(in.atts), Group: in.group, Edit: in.edit})
 	s.afterLocked(c.ReplyDelay, func() {
 		in := cv.inbox[0]
 		cv.inbox = cv.inbox[1:]

@@ -129,6 +129,34 @@ type Server struct {
 	down        int             // outages in progress; event streams are refused while positive
 
 	rateLimitAfter int // Options.RateLimitAfter, changed by SetRateLimitAfter
+
+	// received is every message a scripted contact received, in order,
+	// for tests to check what actually left Steward (see Received).
+	received []Received
+}
+
+// Received is one message as a scripted contact got it.
+type Received struct {
+	Contact     string `json:"contact"`
+	Account     string `json:"account"`
+	Text        string `json:"text"`
+	Attachments int    `json:"attachments"`
+	Group       bool   `json:"group,omitempty"`
+	Edit        bool   `json:"edit,omitempty"`
+}
+
+// Received returns what scripted contacts have received so far, oldest
+// first; contact "" means every contact.
+func (s *Server) Received(contact string) []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Received
+	for _, r := range s.received {
+		if contact == "" || r.Contact == contact {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type account struct {
@@ -416,6 +444,16 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/rpc", s.serveRPC)
 	mux.HandleFunc("/api/v1/events", s.serveEvents)
+	// Not part of signal-cli: the simulator's own inspection surface, so a
+	// test in another process can see what a contact was sent.
+	mux.HandleFunc("GET /sim/received", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		out := s.Received(r.URL.Query().Get("contact"))
+		if out == nil {
+			out = []Received{}
+		}
+		json.NewEncoder(w).Encode(out)
+	})
 	mux.HandleFunc("/api/v1/check", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.WriteHeader(http.StatusMethodNotAllowed)
