@@ -211,8 +211,10 @@ type FOIARequestFilter struct {
 	Status   []FOIAStatus // any of these
 	OpenOnly bool         // only requests awaiting a final response or an appeal decision
 	CaseID   string
-	Limit    int    // 0 means the store's default page
-	After    string // the last ID of the previous page; pages run in ID order
+	// Limit is the most to return, 0 for the store's default page. A
+	// store may return fewer, so page until a page comes back empty.
+	Limit int
+	After string // the last ID of the previous page; pages run in ID order
 }
 
 // FOIARequestStore keeps FOIA requests and their histories. The store only
@@ -231,7 +233,9 @@ type FOIARequestStore interface {
 	// untouched. Returns NotFound if there is no such request.
 	UpdateFOIARequester(ctx context.Context, r *FOIARequest) error
 	// AppendFOIAEvent atomically appends ev to the history of r.ID and
-	// replaces the stored snapshot with r, the result of foia.Apply. It
+	// replaces the stored snapshot (Track, Status, Disposition,
+	// AppealOutcome, Version, UpdatedAt) with r's, the result of
+	// foia.Apply; the intake fields stay as stored. It
 	// returns Conflict, storing nothing, if the stored Version is not
 	// r.Version-1: another event was appended since the caller read the
 	// request, and the caller must read and apply again. Returns NotFound

@@ -456,11 +456,12 @@ type SignedCertificate struct {
 // versioned as policies are (see PolicyStore).
 type ScheduleStore interface {
 	// SaveScheduleItem stores it as the next version of its item, or as a
-	// new item when it.ID is unknown. it.Version must be the version being
-	// replaced (0 for a new item): otherwise Conflict. It sets Version and
-	// UpdatedAt and returns the new schedule version, which grows by one
-	// with every change to any item. Deleting (Deleted set) an item that
-	// enabled rules still name is Conflict.
+	// new item when it.ID is unknown; it.ID is required (Invalid).
+	// it.Version must be the version being replaced (0 for a new item):
+	// otherwise Conflict. It sets Version and UpdatedAt (to now) and
+	// returns the new schedule version, which grows by one with every
+	// change to any item. Deleting (Deleted set) an item that enabled
+	// rules, not deleted, still name is Conflict.
 	SaveScheduleItem(ctx context.Context, it *ScheduleItem) (scheduleVersion int64, err error)
 	// Schedule returns the current version of every item not deleted,
 	// ordered by ID, and the schedule version.
@@ -469,8 +470,13 @@ type ScheduleStore interface {
 	// NotFound.
 	ScheduleItemHistory(ctx context.Context, id string) ([]*ScheduleItem, error)
 	// SaveAssignmentRule stores r with the same versioning and Conflict
-	// rules as SaveScheduleItem (a name must differ from every other
-	// rule's) and returns the new rule-set version.
+	// rules as SaveScheduleItem (a name must differ from that of every
+	// other rule not deleted: deleting a rule frees its name, as with
+	// policies) and returns the new rule-set version. An empty r.ID is
+	// given a new ID. Saving an enabled rule, not deleted, whose ItemID
+	// is not a current item of the schedule is Conflict too, so that the
+	// stored rules always compile (records.Compile) against the stored
+	// schedule.
 	SaveAssignmentRule(ctx context.Context, r *AssignmentRule) (ruleSetVersion int64, err error)
 	// AssignmentRules returns the current version of every rule not
 	// deleted, ordered by priority then name, and the rule-set version.
@@ -479,9 +485,11 @@ type ScheduleStore interface {
 
 // AssignmentStore keeps each record's schedule assignment.
 type AssignmentStore interface {
-	// AddAssignments stores the capture-time assignment of each record.
-	// A record that already has one is Conflict (the whole call fails):
-	// assignments are never silently replaced.
+	// AddAssignments stores the capture-time assignment of each record,
+	// all or none. A record that already has one, or that as lists twice,
+	// is Conflict (the whole call fails): assignments are never silently
+	// replaced. An assignment without RecordID or ItemID is Invalid. A
+	// zero AssignedAt is stored as the store's now.
 	AddAssignments(ctx context.Context, as []RecordAssignment) error
 	// AssignmentByRecord returns a record's current assignment. NotFound.
 	AssignmentByRecord(ctx context.Context, recordID string) (*RecordAssignment, error)
@@ -494,14 +502,19 @@ type AssignmentStore interface {
 	// first. NotFound.
 	AssignmentHistory(ctx context.Context, recordID string) ([]RecordAssignment, error)
 	// Assignments lists current assignments in record-id order after the
-	// cursor after (""), at most limit (0 means 100): only unscheduled
-	// ones when unscheduled is set, only those on itemID when it is set.
+	// cursor after (""), at most limit (0 means 100; negative is
+	// Invalid): only unscheduled ones when unscheduled is set, only those
+	// on itemID when it is set, and only unscheduled ones on itemID when
+	// both are.
 	Assignments(ctx context.Context, itemID string, unscheduled bool, after string, limit int) ([]RecordAssignment, error)
-	// AddCutoffEvent stores an event. Conflict when an event of the same
+	// AddCutoffEvent stores an event; an empty ID is given a new one and
+	// a zero RecordedAt is set to now. Conflict when an event of the same
 	// Name and Subject exists: an event happens once; correct it by
 	// recording a new one under a new subject or through support.
+	// Invalid without Name, Subject or At.
 	AddCutoffEvent(ctx context.Context, e *CutoffEvent) error
-	// CutoffEvents returns the events of a subject, oldest first.
+	// CutoffEvents returns the events of a subject, oldest At first; none
+	// for a subject with no events.
 	CutoffEvents(ctx context.Context, subject string) ([]*CutoffEvent, error)
 }
 
@@ -514,16 +527,21 @@ type HoldStore interface {
 	// HoldByID returns a hold, released or not. NotFound.
 	HoldByID(ctx context.Context, id string) (*Hold, error)
 	// Holds lists holds, newest first; released ones only when
-	// includeReleased is set. Eligibility must be computed from the list
-	// with includeReleased unset or with Hold.Active, never from a cache.
+	// includeReleased is set. A hold counts as released once its
+	// ReleasedAt has passed by the store's clock: one released with a
+	// future date is listed either way, since it freezes records until
+	// then. Eligibility must be computed from the list with
+	// includeReleased unset or with Hold.Active, never from a cache.
 	Holds(ctx context.Context, includeReleased bool) ([]*Hold, error)
 	// ReleaseHold sets ReleasedBy, ReleasedAt and ReleaseReason. Conflict
 	// when already released; NotFound.
 	ReleaseHold(ctx context.Context, id, by, reason string, at time.Time) error
-	// AddHoldNotices stores notices; one per hold and custodian, and a
-	// repeat is ignored.
+	// AddHoldNotices stores notices, all or none; one per hold and
+	// custodian, and a repeat is ignored. NotFound, storing none, when a
+	// notice names no hold.
 	AddHoldNotices(ctx context.Context, ns []HoldNotice) error
-	// HoldNotices lists a hold's notices by custodian.
+	// HoldNotices lists a hold's notices by custodian. NotFound when
+	// there is no such hold.
 	HoldNotices(ctx context.Context, holdID string) ([]HoldNotice, error)
 	// AcknowledgeHoldNotice records a custodian's acknowledgement.
 	// Conflict when already acknowledged; NotFound when no notice.
@@ -537,20 +555,26 @@ type DispositionStore interface {
 	AddBatch(ctx context.Context, b *DispositionBatch) error
 	// BatchByID returns a batch. NotFound.
 	BatchByID(ctx context.Context, id string) (*DispositionBatch, error)
-	// Batches lists batches in a state (any when empty), newest first.
+	// Batches lists batches in a state (any when empty), newest first,
+	// each with its Records.
 	Batches(ctx context.Context, state BatchState) ([]*DispositionBatch, error)
-	// UpdateBatch saves a batch's workflow fields after a records
-	// transition. prev is the UpdatedAt the caller read: if the batch
-	// changed since, Conflict. NotFound.
+	// UpdateBatch saves a batch's workflow fields (State, Approvals,
+	// ExecutedBy, ExecutedAt, CancelledBy, CancelledAt, CancelReason,
+	// UpdatedAt) after a records transition; Records and the rest never
+	// change. prev is the UpdatedAt the caller read, compared to the
+	// microsecond: if the batch changed since, Conflict. b.UpdatedAt must
+	// be later than prev (Invalid), or zero for the store to stamp it, so
+	// that a second writer holding prev cannot overwrite the change
+	// unseen. NotFound.
 	UpdateBatch(ctx context.Context, b *DispositionBatch, prev time.Time) error
-	// AddTombstones stores tombstones; a repeat for a record is ignored,
-	// so a crashed execution can be resumed.
+	// AddTombstones stores tombstones, all or none; a repeat for a record
+	// is ignored, so a crashed execution can be resumed.
 	AddTombstones(ctx context.Context, ts []Tombstone) error
 	// TombstoneByRecord returns a record's tombstone. NotFound when the
 	// record was never disposed of.
 	TombstoneByRecord(ctx context.Context, recordID string) (*Tombstone, error)
 	// AddCertificate stores a batch's signed certificate. Conflict when
-	// the batch already has one.
+	// the batch already has one; NotFound when there is no such batch.
 	AddCertificate(ctx context.Context, c *SignedCertificate) error
 	// CertificateByBatch returns a batch's certificate. NotFound.
 	CertificateByBatch(ctx context.Context, batchID string) (*SignedCertificate, error)

@@ -22,6 +22,11 @@ type Store interface {
 	DetectorStore
 	ReviewStore
 	ApprovalStore
+	ScheduleStore
+	AssignmentStore
+	HoldStore
+	DispositionStore
+	FOIARequestStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error
