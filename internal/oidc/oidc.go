@@ -90,7 +90,23 @@ type Provider struct {
 	ttl      time.Duration
 	client   *http.Client
 	now      func() time.Time
+	// endSession is the provider's end_session_endpoint (OpenID Connect
+	// RP-Initiated Logout 1.0), "" when its discovery document has none.
+	endSession string
+	origin     string // scheme://host of the redirect URL
+	clientID   string
 }
+
+// HintCookie holds the last ID token, sealed, so that signing out can
+// name the session to end at the identity provider (id_token_hint, which
+// Okta requires). It carries no authority of its own in Steward.
+const HintCookie = "steward_oidc_hint"
+
+// maxHintCookie bounds the hint cookie: browsers drop cookies over about
+// 4 KB, and an Entra ID token with many group claims can exceed that. A
+// sign-out without the hint still works at providers that accept
+// client_id instead.
+const maxHintCookie = 3800
 
 // New discovers the provider at cfg.Issuer (its
 // /.well-known/openid-configuration, whose issuer must match exactly) and
@@ -106,7 +122,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, steward.E(op, steward.Invalid, "the OIDC redirect URL must be an absolute http(s) URL")
 	}
 	p := &Provider{claim: cfg.Claim, path: redirect.EscapedPath(), secure: redirect.Scheme == "https",
-		ttl: cfg.FlowTimeout, client: cfg.HTTPClient, now: cfg.Now}
+		ttl: cfg.FlowTimeout, client: cfg.HTTPClient, now: cfg.Now, clientID: cfg.ClientID,
+		origin: redirect.Scheme + "://" + redirect.Host}
 	if p.claim == "" {
 		p.claim = "email"
 	}
@@ -159,7 +176,70 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.oauth = oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: prov.Endpoint(),
 		RedirectURL: cfg.RedirectURL, Scopes: scopes}
 	p.verifier = prov.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: p.now})
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := prov.Claims(&meta); err == nil {
+		if u, err := url.Parse(meta.EndSession); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			p.endSession = meta.EndSession
+		}
+	}
 	return p, nil
+}
+
+// LogoutURL returns where to send a browser that signs out of Steward so
+// that its session at the identity provider ends too, coming back to
+// returnTo (a path on Steward, such as the sign-in page); "" when the
+// provider offers no end_session_endpoint. It reads and clears the hint
+// cookie set at sign-in. The returnTo URL must be registered at the
+// provider as a post-logout redirect URI.
+func (p *Provider) LogoutURL(w http.ResponseWriter, r *http.Request, returnTo string) string {
+	hint := ""
+	if c, err := r.Cookie(HintCookie); err == nil {
+		if b, err := p.openBytes(c.Value, hintAAD); err == nil {
+			hint = string(b)
+		}
+	}
+	http.SetCookie(w, p.hintCookie("", -1))
+	if p.endSession == "" {
+		return ""
+	}
+	u, err := url.Parse(p.endSession)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("client_id", p.clientID)
+	q.Set("post_logout_redirect_uri", p.origin+returnTo)
+	if hint != "" {
+		q.Set("id_token_hint", hint)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+var hintAAD = []byte("steward oidc id token hint v1")
+
+func (p *Provider) hintCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: HintCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: p.secure, SameSite: http.SameSiteLaxMode}
+}
+
+// openBytes opens a value sealed by sealBytes under aad.
+func (p *Provider) openBytes(v string, aad []byte) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) < p.aead.NonceSize() {
+		return nil, errors.New("malformed sealed cookie")
+	}
+	return p.aead.Open(nil, b[:p.aead.NonceSize()], b[p.aead.NonceSize():], aad)
+}
+
+func (p *Provider) sealBytes(plain, aad []byte) (string, error) {
+	nonce := make([]byte, p.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(p.aead.Seal(nonce, nonce, plain, aad)), nil
 }
 
 // flow is what the flow cookie seals.
@@ -179,19 +259,11 @@ func (p *Provider) seal(f *flow) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, p.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(p.aead.Seal(nonce, nonce, plain, aad)), nil
+	return p.sealBytes(plain, aad)
 }
 
 func (p *Provider) open(v string) (*flow, error) {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) < p.aead.NonceSize() {
-		return nil, errors.New("malformed flow cookie")
-	}
-	plain, err := p.aead.Open(nil, b[:p.aead.NonceSize()], b[p.aead.NonceSize():], aad)
+	plain, err := p.openBytes(v, aad)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +381,11 @@ func (p *Provider) Exchange(w http.ResponseWriter, r *http.Request) (claim, retu
 	if p.claim == "email" && isFalse(claims["email_verified"]) {
 		return "", "", steward.E(op, steward.Unauthenticated,
 			"Your organization has not verified your email address, so it cannot sign you in. Ask an administrator.")
+	}
+	if p.endSession != "" {
+		if hint, err := p.sealBytes([]byte(raw), hintAAD); err == nil && len(hint) <= maxHintCookie {
+			http.SetCookie(w, p.hintCookie(hint, 0))
+		}
 	}
 	return v, f.ReturnTo, nil
 }

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ type idp struct {
 	mu        sync.Mutex
 	authorize []url.Values
 	rewrite   func(q url.Values) // edits the next authorization request
+	// endSession, when set, is added to the discovery document as its
+	// end_session_endpoint (mockoidc's has none).
+	endSession string
 }
 
 func startIdP(t *testing.T) *idp {
@@ -42,6 +46,21 @@ func startIdP(t *testing.T) *idp {
 	p := &idp{MockOIDC: m}
 	err = m.AddMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			end := p.endSession
+			p.mu.Unlock()
+			if end != "" && strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				var doc map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+					t.Errorf("discovery: %v", err)
+				}
+				doc["end_session_endpoint"] = end
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(doc)
+				return
+			}
 			if r.URL.Path == mockoidc.AuthorizationEndpoint {
 				q := r.URL.Query()
 				p.mu.Lock()
@@ -446,4 +465,56 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// withEndSession makes the provider's discovery document name an
+// end_session_endpoint, as Entra ID's and Okta's do.
+func withEndSession(t *testing.T, p *idp) string {
+	t.Helper()
+	end := p.Config().Issuer + "/logout"
+	p.mu.Lock()
+	p.endSession = end
+	p.mu.Unlock()
+	return end
+}
+
+// TestLogoutURL: signing out sends the browser to the provider's
+// end_session_endpoint with the ID token as the hint, once; a provider
+// without one gets no redirect.
+func TestLogoutURL(t *testing.T) {
+	p := startIdP(t)
+	end := withEndSession(t, p)
+	p.QueueUser(&mockoidc.MockUser{Subject: "s-1", Email: "ada@example.org", EmailVerified: true})
+	a := startApp(t, p, nil)
+	a.Config.Handler.(*http.ServeMux).HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, a.rp.LogoutURL(w, r, "/inbox/login"))
+	})
+	if status, body := a.get(t, a.URL+"/start"); status != 200 || !strings.HasPrefix(body, "claim=ada@example.org") {
+		t.Fatalf("sign-in: %d %q", status, body)
+	}
+	_, out := a.get(t, a.URL+"/logout")
+	u, err := url.Parse(out)
+	if err != nil || !strings.HasPrefix(out, end+"?") {
+		t.Fatalf("logout URL %q, want %s?…", out, end)
+	}
+	q := u.Query()
+	if q.Get("client_id") != p.Config().ClientID || q.Get("post_logout_redirect_uri") != a.URL+"/inbox/login" ||
+		strings.Count(q.Get("id_token_hint"), ".") != 2 {
+		t.Errorf("logout query: %v", q)
+	}
+	// The hint is used once: the cookie is gone.
+	if _, again := a.get(t, a.URL+"/logout"); strings.Contains(again, "id_token_hint") {
+		t.Errorf("second logout still carries the hint: %q", again)
+	}
+
+	plain := startIdP(t)
+	plain.QueueUser(&mockoidc.MockUser{Subject: "s-2", Email: "bo@example.org", EmailVerified: true})
+	b := startApp(t, plain, nil)
+	b.Config.Handler.(*http.ServeMux).HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, b.rp.LogoutURL(w, r, "/inbox/login"))
+	})
+	b.get(t, b.URL+"/start")
+	if _, out := b.get(t, b.URL+"/logout"); out != "" {
+		t.Errorf("a provider without end_session_endpoint: %q", out)
+	}
 }

@@ -43,6 +43,10 @@ type IdentityProvider interface {
 	// that names the employee (an email or user name) and returnTo.
 	// Returns Unauthenticated when the sign-in must start again.
 	Exchange(w http.ResponseWriter, r *http.Request) (claim, returnTo string, err error)
+	// LogoutURL is where to send the browser so that its session at the
+	// identity provider ends too, coming back to returnTo; "" if the
+	// provider offers no sign-out.
+	LogoutURL(w http.ResponseWriter, r *http.Request, returnTo string) string
 }
 
 type ctxKey int
@@ -428,5 +432,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.logger().Error("inbox: could not audit a sign-out", "session", p.session.ID, "err", err)
 	}
 	http.SetCookie(w, s.cookie("", -1))
+	// A session from the identity provider ends there too, or the next
+	// "Sign in" would silently sign the same person in again.
+	if p.session.Method == steward.SessionOIDC && s.OIDC != nil {
+		if u := s.OIDC.LogoutURL(w, r, loginPath); u != "" {
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+	}
 	http.Redirect(w, r, loginPath, http.StatusSeeOther)
 }
