@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/steward-gov/steward/internal/mailfmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -124,11 +125,11 @@ func (w *Writer) Message(dst io.Writer, i int) (*Result, error) {
 	if date.IsZero() {
 		date = time.Unix(0, 0)
 	}
-	writeHeader(&h, "Date", date.UTC().Format(time.RFC1123Z))
+	mailfmt.WriteHeader(&h, "Date", date.UTC().Format(time.RFC1123Z))
 	if e.Participant != "" {
-		writeFolded(&h, "From", w.address(e.Participant, conv).String())
+		mailfmt.WriteFolded(&h, "From", w.address(e.Participant, conv).String())
 	} else {
-		writeFolded(&h, "From", w.conversationAddress(conv).String())
+		mailfmt.WriteFolded(&h, "From", w.conversationAddress(conv).String())
 	}
 	var to []*mail.Address
 	for _, id := range conv.Participants {
@@ -139,29 +140,29 @@ func (w *Writer) Message(dst io.Writer, i int) (*Result, error) {
 	if len(to) == 0 {
 		to = append(to, w.conversationAddress(conv))
 	}
-	writeFolded(&h, "To", addressList(to))
-	writeHeader(&h, "Subject", subject(conv))
-	writeHeader(&h, "Message-ID", w.messageID(conv.ID, e.ID, i))
+	mailfmt.WriteFolded(&h, "To", addressList(to))
+	mailfmt.WriteHeader(&h, "Subject", subject(conv))
+	mailfmt.WriteHeader(&h, "Message-ID", w.messageID(conv.ID, e.ID, i))
 	if e.Parent != "" {
 		parent := w.messageID(conv.ID, e.Parent, -1)
-		writeHeader(&h, "In-Reply-To", parent)
-		writeHeader(&h, "References", parent)
+		mailfmt.WriteHeader(&h, "In-Reply-To", parent)
+		mailfmt.WriteHeader(&h, "References", parent)
 	}
-	writeHeader(&h, "X-Steward-Record-ID", e.ID)
-	writeHeader(&h, "X-Steward-Conversation-ID", conv.ID)
-	writeHeader(&h, "X-Steward-Platform", conv.Platform)
-	writeHeader(&h, "X-Steward-Event-Type", string(e.Type))
+	mailfmt.WriteHeader(&h, "X-Steward-Record-ID", e.ID)
+	mailfmt.WriteHeader(&h, "X-Steward-Conversation-ID", conv.ID)
+	mailfmt.WriteHeader(&h, "X-Steward-Platform", conv.Platform)
+	mailfmt.WriteHeader(&h, "X-Steward-Event-Type", string(e.Type))
 	if e.Direction != "" {
-		writeHeader(&h, "X-Steward-Direction", string(e.Direction))
+		mailfmt.WriteHeader(&h, "X-Steward-Direction", string(e.Direction))
 	}
 	if conv.Custodian != "" {
-		writeHeader(&h, "X-Steward-Custodian", w.x.Name(conv.Custodian))
+		mailfmt.WriteHeader(&h, "X-Steward-Custodian", w.x.Name(conv.Custodian))
 	}
 	if e.Deleted {
-		writeHeader(&h, "X-Steward-Deleted", "true")
+		mailfmt.WriteHeader(&h, "X-Steward-Deleted", "true")
 	}
 	if len(e.Edits) > 0 {
-		writeHeader(&h, "X-Steward-Edit-Count", strconv.Itoa(len(e.Edits)))
+		mailfmt.WriteHeader(&h, "X-Steward-Edit-Count", strconv.Itoa(len(e.Edits)))
 		for j, ed := range e.Edits {
 			who := ed.Participant
 			if who == "" {
@@ -173,7 +174,7 @@ func (w *Writer) Message(dst io.Writer, i int) (*Result, error) {
 			}
 			// Only the name is encoded, so the number and time stay
 			// readable to tools that do not decode RFC 2047.
-			writeFolded(&h, "X-Steward-Edit", v+"by "+word(w.x.Name(who)))
+			mailfmt.WriteFolded(&h, "X-Steward-Edit", v+"by "+mailfmt.Word(w.x.Name(who)))
 		}
 	}
 	res := &Result{RecordIDs: []string{e.ID}}
@@ -232,12 +233,12 @@ func (w *Writer) Transcript(dst io.Writer) (*Result, error) {
 	}
 
 	var h bytes.Buffer
-	writeHeader(&h, "Date", date.UTC().Format(time.RFC1123Z))
+	mailfmt.WriteHeader(&h, "Date", date.UTC().Format(time.RFC1123Z))
 	from := w.from
 	if conv.Custodian != "" {
 		from = w.address(conv.Custodian, conv)
 	}
-	writeFolded(&h, "From", from.String())
+	mailfmt.WriteFolded(&h, "From", from.String())
 	to := make([]*mail.Address, 0, len(conv.Participants))
 	for _, id := range conv.Participants {
 		to = append(to, w.address(id, conv))
@@ -245,7 +246,7 @@ func (w *Writer) Transcript(dst io.Writer) (*Result, error) {
 	if len(to) == 0 {
 		to = append(to, w.conversationAddress(conv))
 	}
-	writeFolded(&h, "To", addressList(to))
+	mailfmt.WriteFolded(&h, "To", addressList(to))
 	days := "undated"
 	if !first.IsZero() {
 		days = first.In(w.opts.Location).Format(time.DateOnly)
@@ -253,21 +254,21 @@ func (w *Writer) Transcript(dst io.Writer) (*Result, error) {
 			days += " to " + d
 		}
 	}
-	writeHeader(&h, "Subject", fmt.Sprintf("%s, transcript %s (%d events)", subject(conv), days, len(m.Events)))
+	mailfmt.WriteHeader(&h, "Subject", fmt.Sprintf("%s, transcript %s (%d events)", subject(conv), days, len(m.Events)))
 	sum := sha256.Sum256(text.Bytes())
-	writeHeader(&h, "Message-ID", "<transcript."+atom(conv.ID)+"."+hex.EncodeToString(sum[:8])+"@"+w.opts.Domain+">")
-	writeHeader(&h, "X-Steward-Conversation-ID", conv.ID)
-	writeHeader(&h, "X-Steward-Platform", conv.Platform)
+	mailfmt.WriteHeader(&h, "Message-ID", "<transcript."+atom(conv.ID)+"."+hex.EncodeToString(sum[:8])+"@"+w.opts.Domain+">")
+	mailfmt.WriteHeader(&h, "X-Steward-Conversation-ID", conv.ID)
+	mailfmt.WriteHeader(&h, "X-Steward-Platform", conv.Platform)
 	if conv.Custodian != "" {
-		writeHeader(&h, "X-Steward-Custodian", w.x.Name(conv.Custodian))
+		mailfmt.WriteHeader(&h, "X-Steward-Custodian", w.x.Name(conv.Custodian))
 	}
-	writeHeader(&h, "X-Steward-Event-Count", strconv.Itoa(len(m.Events)))
+	mailfmt.WriteHeader(&h, "X-Steward-Event-Count", strconv.Itoa(len(m.Events)))
 	if !first.IsZero() {
-		writeHeader(&h, "X-Steward-Begin", first.UTC().Format(time.RFC3339Nano))
-		writeHeader(&h, "X-Steward-End", last.UTC().Format(time.RFC3339Nano))
+		mailfmt.WriteHeader(&h, "X-Steward-Begin", first.UTC().Format(time.RFC3339Nano))
+		mailfmt.WriteHeader(&h, "X-Steward-End", last.UTC().Format(time.RFC3339Nano))
 	}
-	writeHeader(&h, "X-Steward-Deleted-Count", strconv.Itoa(deleted))
-	writeHeader(&h, "X-Steward-Edited-Count", strconv.Itoa(edited))
+	mailfmt.WriteHeader(&h, "X-Steward-Deleted-Count", strconv.Itoa(deleted))
+	mailfmt.WriteHeader(&h, "X-Steward-Edited-Count", strconv.Itoa(edited))
 	if err := w.write(dst, &h, text.Bytes(), events, res); err != nil {
 		return res, steward.E(op, err)
 	}
@@ -293,17 +294,17 @@ func (w *Writer) write(dst io.Writer, h *bytes.Buffer, text []byte, events []*rs
 					name = a.ID
 				}
 				res.Warnings = append(res.Warnings, fmt.Sprintf("event %q: attachment %q is missing", e.ID, name))
-				writeHeader(h, "X-Steward-Attachment-Missing", name)
+				mailfmt.WriteHeader(h, "X-Steward-Attachment-Missing", name)
 				continue
 			}
 			attachments = append(attachments, a)
 		}
 	}
-	writeHeader(h, "MIME-Version", "1.0")
+	mailfmt.WriteHeader(h, "MIME-Version", "1.0")
 
-	cw := &countWriter{w: dst}
+	cw := &mailfmt.CountWriter{W: dst}
 	bw := bufio.NewWriterSize(cw, 4<<10)
-	defer func() { res.Bytes = cw.n }()
+	defer func() { res.Bytes = cw.N }()
 	const textHeaders = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
 	if len(attachments) == 0 {
 		bw.Write(h.Bytes())
@@ -318,7 +319,7 @@ func (w *Writer) write(dst io.Writer, h *bytes.Buffer, text []byte, events []*rs
 	// no '-', so attachments cannot either.
 	sum := sha256.Sum256(body.Bytes())
 	boundary := "eml-" + hex.EncodeToString(sum[:12])
-	writeHeader(h, "Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+	mailfmt.WriteHeader(h, "Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
 	bw.Write(h.Bytes())
 	bw.WriteString("\r\n--" + boundary + "\r\n" + textHeaders + "\r\n")
 	bw.Write(body.Bytes())
@@ -329,13 +330,13 @@ func (w *Writer) write(dst io.Writer, h *bytes.Buffer, text []byte, events []*rs
 		}
 		var ph bytes.Buffer
 		ph.WriteString("\r\n--" + boundary + "\r\n")
-		writeFolded(&ph, "Content-Type", mediaType(a.ContentType, name))
-		writeFolded(&ph, "Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName(name)}))
+		mailfmt.WriteFolded(&ph, "Content-Type", mediaType(a.ContentType, name))
+		mailfmt.WriteFolded(&ph, "Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName(name)}))
 		ph.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
 		if _, err := bw.Write(ph.Bytes()); err != nil {
 			return err
 		}
-		lw := &lineWriter{w: bw}
+		lw := &mailfmt.LineWriter{W: bw}
 		enc := base64.NewEncoder(base64.StdEncoding, lw)
 		if _, err := a.WriteTo(enc); err != nil {
 			return err
@@ -343,7 +344,7 @@ func (w *Writer) write(dst io.Writer, h *bytes.Buffer, text []byte, events []*rs
 		if err := enc.Close(); err != nil {
 			return err
 		}
-		if err := lw.end(); err != nil {
+		if err := lw.End(); err != nil {
 			return err
 		}
 		res.Attachments++

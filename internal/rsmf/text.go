@@ -2,6 +2,7 @@ package rsmf
 
 import (
 	"bytes"
+	"github.com/steward-gov/steward/internal/mailfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -243,7 +244,7 @@ func cleanLine(s string) string {
 	if clean {
 		return s
 	}
-	s = toValidUTF8(s)
+	s = mailfmt.ToValidUTF8(s)
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t':

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/steward-gov/steward/internal/mailfmt"
 	"io"
 	"mime/quotedprintable"
 	"net/mail"
@@ -128,36 +129,36 @@ func Write(w io.Writer, m *Manifest, opts *WriteOptions) (*Result, error) {
 	}
 
 	var head bytes.Buffer
-	writeFolded(&head, "From", from.String())
-	writeHeader(&head, "Date", date.UTC().Format(time.RFC1123Z))
-	writeHeader(&head, "Subject", subjectOf(x, first, n))
-	writeHeader(&head, "Message-ID", "<"+hex.EncodeToString(sum[12:24])+"@rsmf.steward.invalid>")
-	writeHeader(&head, "MIME-Version", "1.0")
-	writeHeader(&head, "X-RSMF-Version", Version)
-	writeHeader(&head, "X-RSMF-Generator", o.Generator)
+	mailfmt.WriteFolded(&head, "From", from.String())
+	mailfmt.WriteHeader(&head, "Date", date.UTC().Format(time.RFC1123Z))
+	mailfmt.WriteHeader(&head, "Subject", subjectOf(x, first, n))
+	mailfmt.WriteHeader(&head, "Message-ID", "<"+hex.EncodeToString(sum[12:24])+"@rsmf.steward.invalid>")
+	mailfmt.WriteHeader(&head, "MIME-Version", "1.0")
+	mailfmt.WriteHeader(&head, "X-RSMF-Version", Version)
+	mailfmt.WriteHeader(&head, "X-RSMF-Generator", o.Generator)
 	if apps := distinct(m.Conversations, func(c *Conversation) string { return platformName(c.Platform) }); apps != "" {
-		writeHeader(&head, "X-RSMF-Application", apps)
+		mailfmt.WriteHeader(&head, "X-RSMF-Application", apps)
 	}
 	if !first.IsZero() {
-		writeHeader(&head, "X-RSMF-BeginDate", timestamp(first))
-		writeHeader(&head, "X-RSMF-EndDate", timestamp(last))
+		mailfmt.WriteHeader(&head, "X-RSMF-BeginDate", timestamp(first))
+		mailfmt.WriteHeader(&head, "X-RSMF-EndDate", timestamp(last))
 	}
-	writeHeader(&head, "X-RSMF-EventCount", strconv.Itoa(n))
-	writeHeader(&head, "X-RSMF-AttachmentCount", strconv.Itoa(len(files)))
+	mailfmt.WriteHeader(&head, "X-RSMF-EventCount", strconv.Itoa(n))
+	mailfmt.WriteHeader(&head, "X-RSMF-AttachmentCount", strconv.Itoa(len(files)))
 	if c := distinct(m.Conversations, func(c *Conversation) string { return x.Name(c.Custodian) }); c != "" {
-		writeHeader(&head, "X-RSMF-Custodian", c)
+		mailfmt.WriteHeader(&head, "X-RSMF-Custodian", c)
 	}
 	if len(m.Participants) > 0 {
 		names := make([]string, len(m.Participants))
 		for i := range m.Participants {
 			names[i] = x.Name(m.Participants[i].ID)
 		}
-		writeHeader(&head, "X-RSMF-Participants", strings.Join(names, ", "))
+		mailfmt.WriteHeader(&head, "X-RSMF-Participants", strings.Join(names, ", "))
 	}
 	if m.EventCollectionID != "" {
-		writeHeader(&head, "X-RSMF-EventCollectionID", m.EventCollectionID)
+		mailfmt.WriteHeader(&head, "X-RSMF-EventCollectionID", m.EventCollectionID)
 	}
-	writeHeader(&head, "Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+	mailfmt.WriteHeader(&head, "Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
 	head.WriteString("\r\n--" + boundary + "\r\n")
 	head.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
 	head.Write(preview)
@@ -166,14 +167,14 @@ func Write(w io.Writer, m *Manifest, opts *WriteOptions) (*Result, error) {
 		"Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n" +
 		"Content-Transfer-Encoding: base64\r\n\r\n")
 
-	cw := &countWriter{w: w, limit: o.MaxBytes}
+	cw := &mailfmt.CountWriter{W: w, Limit: o.MaxBytes}
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	res := &Result{Events: n, Files: len(files)}
 	err = func() error {
 		if _, err := bw.Write(head.Bytes()); err != nil {
 			return err
 		}
-		lw := &lineWriter{w: bw}
+		lw := &mailfmt.LineWriter{W: bw}
 		b64 := base64.NewEncoder(base64.StdEncoding, lw)
 		zw := zip.NewWriter(b64)
 		// Every entry is deflated, the one method all zip readers
@@ -206,7 +207,7 @@ func Write(w io.Writer, m *Manifest, opts *WriteOptions) (*Result, error) {
 		if err := b64.Close(); err != nil {
 			return err
 		}
-		if err := lw.end(); err != nil {
+		if err := lw.End(); err != nil {
 			return err
 		}
 		if _, err := bw.WriteString("\r\n--" + boundary + "--\r\n"); err != nil {
@@ -214,9 +215,9 @@ func Write(w io.Writer, m *Manifest, opts *WriteOptions) (*Result, error) {
 		}
 		return bw.Flush()
 	}()
-	res.Bytes = cw.n
+	res.Bytes = cw.N
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, mailfmt.ErrTooLarge):
 		return res, steward.Errorf(op, steward.TooLarge, "the file would exceed %d bytes", o.MaxBytes)
 	case err != nil:
 		return res, steward.E(op, err)
