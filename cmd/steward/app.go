@@ -38,6 +38,9 @@ type app struct {
 	pipeline  *pipeline.Pipeline
 	directory *pipeline.DirectoryResolver
 	verifier  note.Verifier
+	// signer is the checkpoint signing key, which also signs certificates
+	// of disposition (so the log's public key verifies both).
+	signer note.Signer
 }
 
 // Paths inside the data directory.
@@ -96,6 +99,7 @@ func openApp(ctx context.Context, cfg *Config, logger *slog.Logger, init bool) (
 	if err != nil {
 		return nil, err
 	}
+	a.signer = signer
 	if a.db, err = sqlite.Open(dbPath(a.dataDir)); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

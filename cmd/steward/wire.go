@@ -15,6 +15,7 @@ import (
 	"github.com/steward-gov/steward/internal/metrics"
 	"github.com/steward-gov/steward/internal/outbound"
 	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/recordkeeping"
 	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -32,6 +33,9 @@ type services struct {
 	// compliance judges every message and group change and keeps the
 	// review queue.
 	compliance *compliance.Service
+	// records puts every captured item on a retention schedule and runs
+	// holds and disposition.
+	records *recordkeeping.Service
 }
 
 // wireServices builds the outbox, the consent lifecycle and the chat
@@ -64,10 +68,17 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 	if err := wireCompliance(ctx, a, s.compliance); err != nil {
 		return nil, err
 	}
+	s.records = &recordkeeping.Service{Store: a.db, Pipeline: a.pipeline, Blobs: a.blobs, Signer: a.signer, Logger: logger}
+	if err := wireRecords(ctx, a, s.records); err != nil {
+		return nil, err
+	}
 	s.chat.Rule = s.compliance
-	a.directory.Also = s.compliance.Forget
-	a.pipeline.Consent, a.pipeline.Policy = s.consent, s.compliance
-	a.pipeline.Router = pipeline.Routers{s.chat, s.compliance}
+	a.directory.Also = func() {
+		s.compliance.Forget()
+		s.records.Forget()
+	}
+	a.pipeline.Consent, a.pipeline.Policy, a.pipeline.Records = s.consent, s.compliance, s.records
+	a.pipeline.Router = pipeline.Routers{s.chat, s.compliance, s.records}
 	if err := ensureConsentText(ctx, a, s.consent); err != nil {
 		return nil, err
 	}
@@ -100,7 +111,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 
 // apiExtras fills the API server's fields that the services provide.
 func (s *services) apiExtras(api *httpapi.Server) {
-	api.Chat, api.Consent, api.Outbox, api.Compliance = s.chat, s.consent, s.outbox, s.compliance
+	api.Chat, api.Consent, api.Outbox, api.Compliance, api.Records = s.chat, s.consent, s.outbox, s.compliance, s.records
 	api.Challengers = map[steward.Channel]httpapi.Challenger{}
 	if s.signal != nil {
 		api.Challengers[signal.ChannelSignal] = s.signal
@@ -117,6 +128,8 @@ func (s *services) run(ctx context.Context, logger *slog.Logger) {
 	}()
 	go s.consent.Run(ctx, time.Minute)
 	go s.compliance.Run(ctx, 30*time.Second)
+	// Schedule assignments are indexed in batches, off the capture path.
+	go s.records.Run(ctx, 200*time.Millisecond)
 	if s.connector != nil {
 		go func() {
 			logger.Info("capturing from signal-cli", "url", s.signal.BaseURL)
@@ -155,6 +168,41 @@ func wireCompliance(ctx context.Context, a *app, c *compliance.Service) error {
 		return fmt.Errorf("review queue: %w", err)
 	} else if n > 0 {
 		a.logger.Warn("queued review items a previous run left unqueued", "items", n)
+	}
+	return nil
+}
+
+// wireRecords loads the retention schedules and assignment rules,
+// installing the built-in schedules and default rules on an installation
+// that has never had any (unless default-schedules is false), and repairs
+// what the last run left half done: unindexed assignments, unsent hold
+// notices, executed batches without a certificate.
+func wireRecords(ctx context.Context, a *app, r *recordkeeping.Service) error {
+	install, err := strconv.ParseBool(a.cfg.String("default-schedules"))
+	if err != nil {
+		return fmt.Errorf("default-schedules: %q is not true or false", a.cfg.String("default-schedules"))
+	}
+	n, err := strconv.Atoi(a.cfg.String("disposition-approvals"))
+	if err != nil || n < 1 || n > 10 {
+		return fmt.Errorf("disposition-approvals: %q is not a number of approvers from 1 to 10", a.cfg.String("disposition-approvals"))
+	}
+	r.RequiredApprovals = n
+	if err := r.Reload(ctx); err != nil {
+		return fmt.Errorf("retention schedules: %w", err)
+	}
+	if install {
+		items, rules, err := r.InstallDefaults(ctx, "system")
+		if err != nil {
+			return fmt.Errorf("default schedules: %w", err)
+		}
+		if items+rules > 0 {
+			a.logger.Info("installed the built-in retention schedules", "items", items, "rules", rules)
+		}
+	}
+	if n, err := r.Reconcile(ctx); err != nil {
+		return fmt.Errorf("records: %w", err)
+	} else if n > 0 {
+		a.logger.Warn("repaired records work a previous run left unfinished", "items", n)
 	}
 	return nil
 }

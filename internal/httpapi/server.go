@@ -18,6 +18,7 @@ import (
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/recordkeeping"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -45,6 +46,9 @@ type Server struct {
 	Consent          *consent.Service
 	// Compliance keeps policies, detectors, the review queue and approvals.
 	Compliance *compliance.Service
+	// Records keeps the file plan, assignment rules, holds and
+	// disposition.
+	Records *recordkeeping.Service
 	// Outbox lets an admin retry deliveries and release those waiting on
 	// an answered rate-limit challenge.
 	Outbox interface {
@@ -93,6 +97,14 @@ var (
 	// reviewRoles read flagged content in context and run dry runs over
 	// the archive: compliance officers only, never admins.
 	reviewRoles = []steward.Role{steward.RoleComplianceOfficer}
+	// Records management: records managers keep the file plan and the
+	// rules and run disposition; counsel places and releases holds with
+	// them; auditors read holds, batches and certificates. Admins reach
+	// none of it: disposition destroys content.
+	recordsManagerRoles  = []steward.Role{steward.RoleRecordsManager}
+	holdRoles            = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal}
+	holdReadRoles        = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal, steward.RoleAuditor}
+	dispositionReadRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
 )
 
 // routes is the single table of every route, the scope a machine token
@@ -161,6 +173,35 @@ var routes = []route{
 	{"GET /api/v1/approvals", steward.ScopeInbox, inboxRoles, (*Server).listApprovals},
 	{"POST /api/v1/approvals/{id}", steward.ScopeInbox, inboxRoles, (*Server).decideApproval},
 	{"GET /api/v1/audit", steward.ScopeAudit, auditRoles, (*Server).listAudit},
+	{"GET /api/v1/schedules", steward.ScopeRecords, recordsManagerRoles, (*Server).listSchedules},
+	{"GET /api/v1/schedules/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).getSchedule},
+	{"PUT /api/v1/schedules/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).putSchedule},
+	{"DELETE /api/v1/schedules/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).deleteSchedule},
+	{"GET /api/v1/assignment-rules", steward.ScopeRecords, recordsManagerRoles, (*Server).listRules},
+	{"POST /api/v1/assignment-rules", steward.ScopeRecords, recordsManagerRoles, (*Server).createRule},
+	{"PUT /api/v1/assignment-rules/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).putRule},
+	{"DELETE /api/v1/assignment-rules/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).deleteRule},
+	{"GET /api/v1/records/{id}/assignment", steward.ScopeRecords, recordsManagerRoles, (*Server).getAssignment},
+	{"PUT /api/v1/records/{id}/assignment", steward.ScopeRecords, recordsManagerRoles, (*Server).putAssignment},
+	{"GET /api/v1/holds", steward.ScopeRecords, holdReadRoles, (*Server).listHolds},
+	{"POST /api/v1/holds", steward.ScopeRecords, holdRoles, (*Server).createHold},
+	{"POST /api/v1/holds/preview", steward.ScopeRecords, holdRoles, (*Server).previewDraftHold},
+	{"GET /api/v1/holds/{id}", steward.ScopeRecords, holdReadRoles, (*Server).getHold},
+	{"GET /api/v1/holds/{id}/preview", steward.ScopeRecords, holdRoles, (*Server).previewHold},
+	{"POST /api/v1/holds/{id}/release", steward.ScopeRecords, holdRoles, (*Server).releaseHold},
+	{"GET /api/v1/hold-notices", steward.ScopeInbox, inboxRoles, (*Server).listHoldNotices},
+	{"POST /api/v1/hold-notices/{id}/acknowledge", steward.ScopeInbox, inboxRoles, (*Server).acknowledgeHoldNotice},
+	{"GET /api/v1/cutoff-events", steward.ScopeRecords, recordsManagerRoles, (*Server).listCutoffEvents},
+	{"POST /api/v1/cutoff-events", steward.ScopeRecords, recordsManagerRoles, (*Server).addCutoffEvent},
+	{"GET /api/v1/reports/eligibility", steward.ScopeRecords, recordsManagerRoles, (*Server).eligibilityReport},
+	{"GET /api/v1/reports/unscheduled", steward.ScopeRecords, recordsManagerRoles, (*Server).unscheduledReport},
+	{"GET /api/v1/disposition/batches", steward.ScopeRecords, dispositionReadRoles, (*Server).listBatches},
+	{"POST /api/v1/disposition/batches", steward.ScopeRecords, recordsManagerRoles, (*Server).proposeBatch},
+	{"GET /api/v1/disposition/batches/{id}", steward.ScopeRecords, dispositionReadRoles, (*Server).getBatch},
+	{"POST /api/v1/disposition/batches/{id}/approve", steward.ScopeRecords, recordsManagerRoles, (*Server).approveBatch},
+	{"POST /api/v1/disposition/batches/{id}/cancel", steward.ScopeRecords, recordsManagerRoles, (*Server).cancelBatch},
+	{"POST /api/v1/disposition/batches/{id}/execute", steward.ScopeRecords, recordsManagerRoles, (*Server).executeBatch},
+	{"GET /api/v1/disposition/batches/{id}/certificate", steward.ScopeRecords, dispositionReadRoles, (*Server).getCertificate},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.

@@ -51,10 +51,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		ttl = d
 	}
 	// Separation of duties: administering Steward must not be a way to
-	// read content or the audit trail. Such tokens are issued on the host
-	// (`steward token create`, itself audited) or come from roles.
+	// read content or the audit trail, nor to destroy records. Such
+	// tokens are issued on the host (`steward token create`, itself
+	// audited) or come from roles.
 	for _, sc := range req.Scopes {
-		if sc == steward.ScopeRead || sc == steward.ScopeAudit || sc == steward.ScopeCompliance {
+		if sc == steward.ScopeRead || sc == steward.ScopeAudit || sc == steward.ScopeCompliance || sc == steward.ScopeRecords {
 			s.writeError(w, r, steward.Errorf(op, steward.Permission,
 				"a %q token cannot be issued through the API: issue it on the host with `steward token create`, or map the reader's group to a role", sc))
 			return

@@ -31,12 +31,17 @@ const (
 	// dry runs, both of which read content: a surveillance system's
 	// token. Like read and audit, it is issued only on the host.
 	ScopeCompliance Scope = "compliance"
+	// ScopeRecords runs records management: the file plan, assignment
+	// rules, legal holds, the eligibility reports and disposition, which
+	// destroys content. A records system's token; like compliance it is
+	// issued only on the host.
+	ScopeRecords Scope = "records"
 )
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool {
 	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit ||
-		s == ScopeCompliance
+		s == ScopeCompliance || s == ScopeRecords
 }
 
 // Token is an API bearer token. The secret itself is never stored: only its
@@ -109,11 +114,11 @@ func IssueToken(ctx context.Context, ts TokenStore, spec TokenSpec, now time.Tim
 		return "", nil, E(op, Invalid, "token name must be 1-128 characters")
 	}
 	if len(spec.Scopes) == 0 {
-		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox, scim, audit, compliance)")
+		return "", nil, E(op, Invalid, "a token needs at least one scope (capture, read, admin, inbox, scim, audit, compliance, records)")
 	}
 	for _, s := range spec.Scopes {
 		if !ValidScope(s) {
-			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit or compliance)", s)
+			return "", nil, Errorf(op, Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit, compliance or records)", s)
 		}
 	}
 	if slices.Contains(spec.Scopes, ScopeInbox) != (spec.EmployeeID != "") {
@@ -149,7 +154,7 @@ func ParseScopes(s string) ([]Scope, error) {
 			continue
 		}
 		if !ValidScope(Scope(f)) {
-			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit or compliance)", f)
+			return nil, Errorf("steward.ParseScopes", Invalid, "unknown scope %q (want capture, read, admin, inbox, scim, audit, compliance or records)", f)
 		}
 		out = append(out, Scope(f))
 	}
