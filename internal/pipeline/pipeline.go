@@ -107,8 +107,8 @@ type Decision struct {
 // facts as they are then (the parties' roles and Capstone flags, the
 // policy findings). The assignment is written into the metadata of the
 // item's records, so it is part of their leaves and can never silently
-// change; a nil assignment leaves them unassigned (the records service
-// assigns those later, and lists them).
+// change; a nil assignment leaves them unassigned, and an unassigned
+// record is never eligible for disposition.
 type RecordsHook interface {
 	Assign(ctx context.Context, it *steward.Item, conv *steward.Conversation, d *Decision) (*steward.Assignment, error)
 }
