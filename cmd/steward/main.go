@@ -28,6 +28,8 @@ Commands:
   serve     run the archive server (API, capture pipeline, checkpoints)
   demo      run the server with seed data and live simulated traffic
   verify    check the archive offline: every leaf, every checkpoint
+  transfer  build or verify a package of permanent records for NARA
+  report    reports: fra (the 44 U.S.C. 2911 capture-lag evidence, signed)
   token     create, list or revoke API tokens
   password  set an employee's local inbox password (for --local-login)
   dlp       scan a text for sensitive data with the built-in detectors
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err == nil && !ok {
 			return 1
 		}
+	case "transfer":
+		err = transferCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "password":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/steward-gov/steward/internal/recordkeeping"
 	"github.com/steward-gov/steward/internal/signal"
 	"github.com/steward-gov/steward/internal/steward"
+	"github.com/steward-gov/steward/internal/transfer"
 )
 
 // services are the long-running parts behind the API and the inbox.
@@ -33,6 +35,8 @@ type services struct {
 	// compliance judges every message and group change and keeps the
 	// review queue.
 	compliance *compliance.Service
+	// exports serves the FRA report and NARA transfer packages.
+	exports *httpapi.Exports
 	// records puts every captured item on a retention schedule and runs
 	// holds and disposition.
 	records *recordkeeping.Service
@@ -72,6 +76,15 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 	if err := wireRecords(ctx, a, s.records); err != nil {
 		return nil, err
 	}
+	// Permanent records go to NARA as packages under DATA/transfers: an
+	// executed transfer batch builds its package there.
+	vkey, err := publicKeyText("", logPubPath(a.dataDir))
+	if err != nil {
+		return nil, err
+	}
+	s.exports = &httpapi.Exports{Signer: a.signer, PublicKey: vkey, Dir: filepath.Join(a.dataDir, "transfers")}
+	s.records.Transfer = transfer.BatchHook(transfer.Deps{Store: a.db, Log: a.log, Reader: s.reader,
+		Audit: a.pipeline, Signer: a.signer, PublicKey: vkey}, s.exports.Dir)
 	s.chat.Rule = s.compliance
 	a.directory.Also = func() {
 		s.compliance.Forget()
@@ -112,6 +125,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 // apiExtras fills the API server's fields that the services provide.
 func (s *services) apiExtras(api *httpapi.Server) {
 	api.Chat, api.Consent, api.Outbox, api.Compliance, api.Records = s.chat, s.consent, s.outbox, s.compliance, s.records
+	api.Exports = s.exports
 	api.Challengers = map[steward.Channel]httpapi.Challenger{}
 	if s.signal != nil {
 		api.Challengers[signal.ChannelSignal] = s.signal

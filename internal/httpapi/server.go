@@ -44,6 +44,9 @@ type Server struct {
 	DirectoryChanged func()
 	Chat             *chat.Service
 	Consent          *consent.Service
+	// Exports serves the FRA report and transfer packages: the log's
+	// signer and public key, and DATA/transfers.
+	Exports *Exports
 	// Compliance keeps policies, detectors, the review queue and approvals.
 	Compliance *compliance.Service
 	// Records keeps the file plan, assignment rules, holds and
@@ -105,6 +108,8 @@ var (
 	holdRoles            = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal}
 	holdReadRoles        = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal, steward.RoleAuditor}
 	dispositionReadRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
+	// fraRoles read the FRA capture-lag report: metadata only, no content.
+	fraRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
 )
 
 // routes is the single table of every route, the scope a machine token
@@ -202,6 +207,9 @@ var routes = []route{
 	{"POST /api/v1/disposition/batches/{id}/cancel", steward.ScopeRecords, recordsManagerRoles, (*Server).cancelBatch},
 	{"POST /api/v1/disposition/batches/{id}/execute", steward.ScopeRecords, recordsManagerRoles, (*Server).executeBatch},
 	{"GET /api/v1/disposition/batches/{id}/certificate", steward.ScopeRecords, dispositionReadRoles, (*Server).getCertificate},
+	{"GET /api/v1/reports/fra", steward.ScopeRecords, fraRoles, (*Server).getFRAReport},
+	{"POST /api/v1/transfers", steward.ScopeRecords, recordsManagerRoles, (*Server).postTransfer},
+	{"GET /api/v1/transfers/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).getTransfer},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.
