@@ -72,7 +72,8 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 	if err := wireCompliance(ctx, a, s.compliance); err != nil {
 		return nil, err
 	}
-	s.records = &recordkeeping.Service{Store: a.db, Pipeline: a.pipeline, Blobs: a.blobs, Signer: a.signer, Logger: logger}
+	s.records = &recordkeeping.Service{Store: a.db, Pipeline: a.pipeline, Blobs: a.blobs, Signer: a.signer,
+		Open: s.reader.OpenRecord, Logger: logger}
 	if err := wireRecords(ctx, a, s.records); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package recordkeeping
 import (
 	"context"
 	"encoding/json"
+	"github.com/steward-gov/steward/internal/search"
 	"slices"
 	"time"
 
@@ -29,6 +30,7 @@ type evaluator struct {
 
 	members map[string][]string               // conversation id → employee ids of its members
 	dated   map[string][]*steward.CutoffEvent // subject → its events
+	queries map[string]*search.Query          // hold queries, parsed
 }
 
 func (s *Service) newEvaluator(ctx context.Context) (*evaluator, error) {
@@ -92,9 +94,8 @@ func decodeMeta(rec *steward.Record) (*steward.RecordMeta, error) {
 // facts is what holds see of a record. Its custodians are the employees
 // among its sender, its recipients and, in a group, the conversation's
 // current members: more than the capture-time participants rather than
-// fewer, because a hold that cannot tell must cover. Hold queries are not
-// evaluated yet (MatchQuery is nil), so a query covers everything else
-// in its hold's scope.
+// fewer, because a hold that cannot tell must cover. A hold's query is
+// evaluated on the record's content (see holdquery.go).
 func (ev *evaluator) facts(ctx context.Context, rec *steward.Record, meta *steward.RecordMeta) (steward.RecordFacts, error) {
 	f := steward.RecordFacts{RecordID: rec.ID, Kind: rec.Kind, ConversationID: rec.ConversationID, CapturedAt: rec.CapturedAt}
 	if meta.SentAt != nil {
@@ -144,6 +145,7 @@ func (ev *evaluator) facts(ctx context.Context, rec *steward.Record, meta *stewa
 			add(id)
 		}
 	}
+	f.MatchQuery = ev.queryMatcher(ctx, rec, meta, f.Custodians)
 	return f, nil
 }
 

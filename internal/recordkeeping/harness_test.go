@@ -104,7 +104,8 @@ func newEnv(t testing.TB) *env {
 	e.reader = &pipeline.Reader{Records: db, Opener: envelope, Blobs: blobs}
 	e.pipe = &pipeline.Pipeline{Log: lg, Sealer: envelope, Blobs: blobs, Conversations: db, Index: db,
 		Identity: &pipeline.DirectoryResolver{Identities: db, Contacts: db}, Logger: logger}
-	e.svc = &recordkeeping.Service{Store: db, Pipeline: e.pipe, Blobs: blobs, Signer: signer, Logger: logger}
+	e.svc = &recordkeeping.Service{Store: db, Pipeline: e.pipe, Blobs: blobs, Signer: signer, Logger: logger,
+		Open: e.reader.OpenRecord}
 	e.policy = &compliance.Service{Store: db, Pipeline: e.pipe, Reader: e.reader, EDMKey: kr.DeriveKey("dlp exact data match v1"),
 		Logger: logger}
 	e.pipe.Policy, e.pipe.Records = e.policy, e.svc

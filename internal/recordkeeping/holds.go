@@ -24,6 +24,9 @@ func (s *Service) CreateHold(ctx context.Context, actor string, h *steward.Hold)
 	if err := records.CheckHold(h); err != nil {
 		return nil, steward.E(op, err)
 	}
+	if err := checkHoldQuery(h.Query); err != nil {
+		return nil, steward.E(op, steward.Invalid, "the hold's query is not a valid search: "+steward.PublicMessage(err))
+	}
 	for _, id := range append([]string{h.Owner}, h.Custodians...) {
 		if _, err := s.Store.EmployeeByID(ctx, id); steward.Is(steward.NotFound, err) {
 			return nil, steward.Errorf(op, steward.Invalid, "%s is not an employee", id)

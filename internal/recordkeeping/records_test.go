@@ -510,3 +510,35 @@ func TestRecordsExecutionRefusesReassigned(t *testing.T) {
 	_, err = e.svc.Execute(e.ctx, "rm-2", b.ID)
 	wantKind(t, "execute a reassigned record", err, steward.Conflict, "DAA-TEST-0003", "as approved")
 }
+
+// TestRecordsHoldQuery: a hold's query narrows it to the records that
+// match (evaluated on their content with search.Match), a bad query is
+// refused, and what the query cannot judge stays held.
+func TestRecordsHoldQuery(t *testing.T) {
+	e := newEnv(t)
+	e.zeroRetention()
+	budget := e.capture(message(rileyAddr, danaAddr, "The flood relief budget is final."))
+	lunch := e.capture(message(rileyAddr, danaAddr, "Lunch at noon?"))
+	_, err := e.svc.CreateHold(e.ctx, "counsel", &steward.Hold{Name: "bad", Reason: "x", Owner: e.carla.ID,
+		Custodians: []string{e.dana.ID}, Query: `"unclosed`})
+	wantKind(t, "a hold with a malformed query", err, steward.Invalid)
+	h, err := e.svc.CreateHold(e.ctx, "counsel", &steward.Hold{Name: "Budget", Reason: "audit", Owner: e.carla.ID,
+		Custodians: []string{e.dana.ID}, Query: `budget AND flood`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlp, err := e.svc.CreateHold(e.ctx, "counsel", &steward.Hold{Name: "SSNs", Reason: "breach", Owner: e.carla.ID,
+		Custodians: []string{e.max.ID}, Query: `dlp:us_ssn`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.svc.PreviewHold(e.ctx, h.ID, 0)
+	if err != nil || !slices.Contains(p.Records, budget.Ref.ID) || slices.Contains(p.Records, lunch.Ref.ID) {
+		t.Fatalf("preview of a query hold: %+v %v", p, err)
+	}
+	// dlp: cannot be settled from one record: the hold covers.
+	maxs := e.capture(message(samAddr, maxAddr, "nothing sensitive"))
+	if p, err := e.svc.PreviewHold(e.ctx, dlp.ID, 0); err != nil || !slices.Contains(p.Records, maxs.Ref.ID) {
+		t.Fatalf("preview of an unanswerable query: %+v %v", p, err)
+	}
+}

@@ -53,8 +53,11 @@ type Service struct {
 	// delivers the transfer package). Until it is set, executing a
 	// transfer batch is Unavailable.
 	Transfer func(ctx context.Context, b *steward.DispositionBatch) error
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Open decrypts a record, for evaluating hold queries
+	// (pipeline.Reader.OpenRecord). Without it every hold query matches.
+	Open   func(ctx context.Context, r *steward.Record) (*steward.RecordMeta, *steward.Content, error)
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	mu       sync.RWMutex
 	loaded   bool
