@@ -65,7 +65,7 @@ func Encode(r *Report) ([]byte, error) {
 		if g.Channel == "" || g.Mode == "" || g.Count < 0 || g.Unknown < 0 || g.Skewed < 0 {
 			return nil, steward.E(op, steward.Invalid, "a group needs a channel, a mode and non-negative counts")
 		}
-		line("group", escape(string(g.Channel)), escape(string(g.Mode)),
+		line("group", records.EscapeField(string(g.Channel)), records.EscapeField(string(g.Mode)),
 			"count", strconv.Itoa(g.Count), "unknown", strconv.Itoa(g.Unknown), "skewed", strconv.Itoa(g.Skewed),
 			"p50", g.P50.String(), "p90", g.P90.String(), "p99", g.P99.String(), "max", g.Max.String(),
 			"over", strconv.Itoa(len(g.Over)))
@@ -73,7 +73,7 @@ func Encode(r *Report) ([]byte, error) {
 			if o.RecordID == "" {
 				return nil, steward.E(op, steward.Invalid, "an over-threshold message needs its record id")
 			}
-			line("over", escape(o.RecordID), o.Lag.String())
+			line("over", records.EscapeField(o.RecordID), o.Lag.String())
 		}
 	}
 	return b.Bytes(), nil
@@ -218,7 +218,7 @@ func (p *parser) report() (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			id, err := unescape(f[1])
+			id, err := records.UnescapeField(f[1])
 			if err != nil {
 				return nil, err
 			}
@@ -241,8 +241,8 @@ func (p *parser) report() (*Report, error) {
 // over lines that follow it.
 func parseGroup(f []string) (records.LagSummary, int, error) {
 	var g records.LagSummary
-	ch, err1 := unescape(f[1])
-	mode, err2 := unescape(f[2])
+	ch, err1 := records.UnescapeField(f[1])
+	mode, err2 := records.UnescapeField(f[2])
 	if err1 != nil || err2 != nil {
 		return g, 0, fmt.Errorf("bad channel or mode")
 	}
@@ -362,44 +362,4 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		j.Groups = append(j.Groups, gj)
 	}
 	return json.Marshal(j)
-}
-
-func safeByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/@+", c) >= 0
-}
-
-func escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; safeByte(c) {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-func unescape(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("empty field")
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '%' && i+2 < len(s):
-			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			if err != nil {
-				return "", fmt.Errorf("bad escape")
-			}
-			b.WriteByte(byte(v))
-			i += 2
-		case safeByte(c):
-			b.WriteByte(c)
-		default:
-			return "", fmt.Errorf("byte %#x must be escaped", c)
-		}
-	}
-	return b.String(), nil
 }

@@ -64,18 +64,18 @@ func EncodeCertificate(c steward.DispositionCertificate) ([]byte, error) {
 		b.WriteByte('\n')
 	}
 	line(certificateMagic)
-	line("batch", escapeField(c.BatchID))
+	line("batch", EscapeField(c.BatchID))
 	line("action", string(c.Action))
-	line("requested-by", escapeField(c.RequestedBy))
+	line("requested-by", EscapeField(c.RequestedBy))
 	for _, a := range c.Approvals {
-		line("approved-by", escapeField(a.By), certTime(a.At))
+		line("approved-by", EscapeField(a.By), certTime(a.At))
 	}
-	line("executed-by", escapeField(c.ExecutedBy))
+	line("executed-by", EscapeField(c.ExecutedBy))
 	line("executed-at", certTime(c.ExecutedAt))
 	line("records", strconv.Itoa(len(recs)))
 	for _, r := range recs {
 		line("record", strconv.FormatInt(r.LeafIndex, 10), hex.EncodeToString(r.LeafHash[:]),
-			escapeField(r.RecordID), escapeField(r.ItemID), escapeField(r.Authority))
+			EscapeField(r.RecordID), EscapeField(r.ItemID), EscapeField(r.Authority))
 	}
 	return b.Bytes(), nil
 }
@@ -146,7 +146,7 @@ func ParseCertificate(data []byte) (steward.DispositionCertificate, error) {
 		if f == nil {
 			return bad("want approved-by <id> <time>")
 		}
-		by, err1 := unescapeField(f[1])
+		by, err1 := UnescapeField(f[1])
 		at, err2 := parseCertTime(f[2])
 		if err1 != nil || err2 != nil {
 			return bad("want approved-by <id> <time>")
@@ -181,9 +181,9 @@ func ParseCertificate(data []byte) (steward.DispositionCertificate, error) {
 		r.LeafIndex, errs[0] = strconv.ParseInt(f[1], 10, 64)
 		var h []byte
 		h, errs[1] = hex.DecodeString(f[2])
-		r.RecordID, errs[2] = unescapeField(f[3])
-		r.ItemID, errs[3] = unescapeField(f[4])
-		r.Authority, errs[4] = unescapeField(f[5])
+		r.RecordID, errs[2] = UnescapeField(f[3])
+		r.ItemID, errs[3] = UnescapeField(f[4])
+		r.Authority, errs[4] = UnescapeField(f[5])
 		if slices.ContainsFunc(errs[:], func(e error) bool { return e != nil }) || len(h) != len(r.LeafHash) {
 			return bad("malformed record line")
 		}
@@ -232,7 +232,7 @@ func (p *certParser) text(key string) (string, bool) {
 	if f == nil || f[0] != key {
 		return "", false
 	}
-	s, err := unescapeField(f[1])
+	s, err := UnescapeField(f[1])
 	return s, err == nil
 }
 
@@ -247,7 +247,11 @@ func safeByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/@+", c) >= 0
 }
 
-func escapeField(s string) string {
+// EscapeField writes s for a canonical text line: bytes other than
+// letters, digits and -._~:/@+ become %XX, so no value can contain the
+// separators (space, newline) of the formats that use it (certificates of
+// disposition, the signed FRA summary). UnescapeField reverses it.
+func EscapeField(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; safeByte(c) {
@@ -259,7 +263,10 @@ func escapeField(s string) string {
 	return b.String()
 }
 
-func unescapeField(s string) (string, error) {
+// UnescapeField reverses EscapeField, refusing an empty field, a bad
+// escape, or a byte that should have been escaped (so every value has one
+// encoding and a signed text has one reading).
+func UnescapeField(s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty field")
 	}
