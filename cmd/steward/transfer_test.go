@@ -13,10 +13,9 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/fra"
 	"github.com/steward-gov/steward/internal/pipeline"
-	"github.com/steward-gov/steward/internal/records"
-	"github.com/steward-gov/steward/internal/sqlite"
 	"github.com/steward-gov/steward/internal/steward"
 )
 
@@ -52,25 +51,10 @@ func seedTransfer(t *testing.T) transferWorld {
 	perm := steward.ScheduleItem{ID: "agency-perm-900", Schedule: "Agency test schedule", Item: "900",
 		Title: "Case files of Capstone officials", Authority: "DAA-AGENCY-TEST-0900", Permanent: true,
 		Cutoff: steward.CutoffRule{Period: steward.CutoffNone}, Action: steward.DispositionTransfer}
-	sched := records.BuiltinSchedules()
-	for _, it := range append(sched.Items, perm) {
-		it.Version = 0
-		if _, err := a.db.SaveScheduleItem(ctx, &it); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stored, err := a.db.Schedule(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	asg, err := records.Compile(stored, []steward.AssignmentRule{
+	hook := archivetest.Rules(t, a.db, []steward.ScheduleItem{perm}, []steward.AssignmentRule{
 		{ID: "r1", Name: "capstone", Condition: "capstone", ItemID: perm.ID, Priority: 1, Enabled: true, Version: 1},
 		{ID: "r2", Name: "rest", Condition: "true", ItemID: "grs-6.1-030", Priority: 2, Enabled: true, Version: 1},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := &assignHook{t: t, db: a.db, a: asg}
 	a.pipeline.Records, a.pipeline.Router = hook, hook
 
 	dana := &steward.Employee{UserName: "dana@agency.example.gov", DisplayName: "Dana Whitfield", Email: "dana@agency.example.gov",
@@ -124,54 +108,6 @@ func seedTransfer(t *testing.T) transferWorld {
 		t.Fatal(err)
 	}
 	return w
-}
-
-// assignHook assigns schedules at capture through compiled rules and
-// indexes the assignments afterwards, as the records service does.
-type assignHook struct {
-	t  *testing.T
-	db *sqlite.DB
-	a  *records.Assigner
-}
-
-func (h *assignHook) Assign(ctx context.Context, it *steward.Item, conv *steward.Conversation, _ *pipeline.Decision) (*steward.Assignment, error) {
-	in := records.Input{Kind: steward.RecordMessage, Channel: it.Channel, Direction: it.Direction}
-	if conv != nil {
-		in.ConversationType = conv.Kind
-	}
-	for i, p := range append([]steward.Party{it.Sender}, it.Recipients...) {
-		rp := records.Participant{EmployeeID: p.EmployeeID, Sender: i == 0}
-		if p.EmployeeID != "" {
-			e, err := h.db.EmployeeByID(ctx, p.EmployeeID)
-			if err != nil {
-				return nil, err
-			}
-			rp.Capstone = e.CapstoneOfficial
-		}
-		in.Participants = append(in.Participants, rp)
-	}
-	a := h.a.Assign(in)
-	return &a, nil
-}
-
-func (h *assignHook) Route(ctx context.Context, c *pipeline.Captured) {
-	rec, err := h.db.RecordByID(ctx, c.Ref.ID)
-	if err != nil {
-		h.t.Error(err)
-		return
-	}
-	var meta steward.RecordMeta
-	if err := json.Unmarshal(rec.Meta, &meta); err != nil || meta.Schedule == nil {
-		h.t.Errorf("record %s carries no assignment", rec.ID)
-		return
-	}
-	as := []steward.RecordAssignment{{RecordID: rec.ID, Assignment: *meta.Schedule}}
-	for _, a := range c.Attachments {
-		as = append(as, steward.RecordAssignment{RecordID: a.ID, Assignment: *meta.Schedule})
-	}
-	if err := h.db.AddAssignments(ctx, as); err != nil {
-		h.t.Error(err)
-	}
 }
 
 // TestTransferCLI runs `steward transfer --due`, verifies the package with

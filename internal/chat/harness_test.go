@@ -2,20 +2,15 @@ package chat_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/consent"
-	"github.com/steward-gov/steward/internal/keys"
-	"github.com/steward-gov/steward/internal/localfs"
 	"github.com/steward-gov/steward/internal/outbound"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/signal"
@@ -47,38 +42,9 @@ const testAccount = "+12025550102"
 func newWorld(t *testing.T, contacts ...signalsim.Contact) *world {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k [32]byte
-	rand.Read(k[:])
-	kr, err := keys.ParseKeyring(base64.StdEncoding.EncodeToString(k[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &keys.Envelope{KEK: kr}
-	skey, _, err := archive.GenerateKey("steward/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := archive.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	lg, err := archive.Open(ctx, db, signer, archive.Options{Origin: signer.Name(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, ctx: ctx, db: db, log: lg, now: time.Now().UTC()}
-	dirRes := &pipeline.DirectoryResolver{Identities: db, Contacts: db}
-	w.pipe = &pipeline.Pipeline{Log: lg, Sealer: env, Blobs: blobs, Conversations: db, Index: db, Identity: dirRes, Logger: logger}
+	s := archivetest.New(t, archivetest.LogLevel(slog.LevelWarn))
+	db, logger, dirRes := s.DB, s.Logger, s.Directory
+	w := &world{t: t, ctx: ctx, db: db, log: s.Log, pipe: s.Pipeline, now: time.Now().UTC()}
 
 	w.sim = signalsim.New(signalsim.Options{Logger: logger})
 	w.sim.AddAccount(testAccount)
@@ -89,11 +55,10 @@ func newWorld(t *testing.T, contacts ...signalsim.Contact) *world {
 	client := &signal.Client{BaseURL: srv.URL}
 	sender := &signal.Sender{Client: client}
 
-	reader := &pipeline.Reader{Records: db, Opener: env, Blobs: blobs}
-	w.chat = &chat.Service{Store: db, Pipeline: w.pipe, Reader: reader, Hub: &chat.Hub{}, Logger: logger,
+	w.chat = &chat.Service{Store: db, Pipeline: w.pipe, Reader: s.Reader, Hub: &chat.Hub{}, Logger: logger,
 		Groups:  map[steward.Channel]steward.GroupManager{"signal": sender},
 		Linkers: map[steward.Channel]chat.Linker{"signal": client}}
-	w.outbox = &outbound.Worker{Store: db, Reader: reader, Logger: logger, Poll: 20 * time.Millisecond,
+	w.outbox = &outbound.Worker{Store: db, Reader: s.Reader, Logger: logger, Poll: 20 * time.Millisecond,
 		Senders: map[steward.Channel]steward.ChannelSender{"signal": sender},
 		Capture: func(ctx context.Context, it *steward.Item) error {
 			_, err := w.pipe.Capture(ctx, it)
@@ -120,14 +85,14 @@ func newWorld(t *testing.T, contacts ...signalsim.Contact) *world {
 	done := make(chan struct{}, 2)
 	go func() { conn.Run(ctx); done <- struct{}{} }()
 	go func() { w.outbox.Run(ctx); done <- struct{}{} }()
+	// Registered after the stack's clean-up, so it runs first: the
+	// goroutines stop before the log and database close.
 	t.Cleanup(func() {
 		cancel()
 		<-done
 		<-done
 		w.sim.Close()
 		srv.Close()
-		lg.Close(context.Background())
-		db.Close()
 	})
 
 	w.employee = &steward.Employee{UserName: "marcus@agency.example.gov", DisplayName: "Marcus Ortega", Active: true}

@@ -2,20 +2,13 @@ package compliance_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/compliance"
-	"github.com/steward-gov/steward/internal/keys"
-	"github.com/steward-gov/steward/internal/localfs"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/sqlite"
 	"github.com/steward-gov/steward/internal/steward"
@@ -82,46 +75,11 @@ func (c *clock) Set(t time.Time) {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k [32]byte
-	rand.Read(k[:])
-	kr, err := keys.ParseKeyring(base64.StdEncoding.EncodeToString(k[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	envelope := &keys.Envelope{KEK: kr}
-	skey, _, err := archive.GenerateKey("steward/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := archive.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	lg, err := archive.Open(ctx, db, signer, archive.Options{Origin: signer.Name(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lg.Close(context.Background())
-		db.Close()
-	})
-
-	e := &env{t: t, ctx: ctx, db: db, clock: &clock{t: time.Now().UTC()}}
-	e.reader = &pipeline.Reader{Records: db, Opener: envelope, Blobs: blobs}
-	e.pipe = &pipeline.Pipeline{Log: lg, Sealer: envelope, Blobs: blobs, Conversations: db, Index: db,
-		Identity: &pipeline.DirectoryResolver{Identities: db, Contacts: db}, Logger: logger}
-	e.svc = &compliance.Service{Store: db, Pipeline: e.pipe, Reader: e.reader, EDMKey: kr.DeriveKey("dlp exact data match v1"),
-		Logger: logger, Now: e.clock.Now, Released: e.onReleased}
+	s := archivetest.New(t)
+	db := s.DB
+	e := &env{t: t, ctx: ctx, db: db, pipe: s.Pipeline, reader: s.Reader, clock: &clock{t: time.Now().UTC()}}
+	e.svc = &compliance.Service{Store: db, Pipeline: e.pipe, Reader: e.reader, EDMKey: s.Keyring.DeriveKey("dlp exact data match v1"),
+		Logger: s.Logger, Now: e.clock.Now, Released: e.onReleased}
 	e.pipe.Policy, e.pipe.Router = e.svc, e.svc
 
 	e.max = e.employee("max@agency.example.gov", "Max Ortiz", maxAddr, "")

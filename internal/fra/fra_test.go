@@ -3,12 +3,7 @@ package fra_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +11,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/fra"
-	"github.com/steward-gov/steward/internal/keys"
-	"github.com/steward-gov/steward/internal/localfs"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/records"
 	"github.com/steward-gov/steward/internal/sqlite"
@@ -47,41 +41,9 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k [32]byte
-	rand.Read(k[:])
-	kr, err := keys.ParseKeyring(base64.StdEncoding.EncodeToString(k[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, vkey, err := archive.GenerateKey("steward/fra-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := archive.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	lg, err := archive.Open(ctx, db, signer, archive.Options{Origin: signer.Name(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lg.Close(context.Background())
-		db.Close()
-	})
-	e := &env{t: t, ctx: ctx, db: db, log: lg, signer: signer, vkey: vkey}
-	e.pipe = &pipeline.Pipeline{Log: lg, Sealer: &keys.Envelope{KEK: kr}, Blobs: blobs, Conversations: db, Index: db,
-		Identity: &pipeline.DirectoryResolver{Identities: db, Contacts: db}, Logger: logger}
+	s := archivetest.New(t, archivetest.Origin("steward/fra-test"))
+	db := s.DB
+	e := &env{t: t, ctx: ctx, db: db, log: s.Log, pipe: s.Pipeline, signer: s.Signer, vkey: s.VKey}
 	for _, p := range []struct {
 		user, addr string
 		mode       steward.IdentityMode

@@ -2,11 +2,6 @@ package recordkeeping_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/steward-gov/steward/internal/archive"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/keys"
 	"github.com/steward-gov/steward/internal/localfs"
@@ -62,51 +58,13 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k [32]byte
-	rand.Read(k[:])
-	kr, err := keys.ParseKeyring(base64.StdEncoding.EncodeToString(k[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	envelope := &keys.Envelope{KEK: kr}
-	skey, vkey, err := archive.GenerateKey("steward/records-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := archive.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := archive.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	lg, err := archive.Open(ctx, db, signer, archive.Options{Origin: signer.Name(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lg.Close(context.Background())
-		db.Close()
-	})
-
-	e := &env{t: t, ctx: ctx, db: db, blobs: blobs, log: lg, envelope: envelope, verifier: verifier}
-	e.reader = &pipeline.Reader{Records: db, Opener: envelope, Blobs: blobs}
-	e.pipe = &pipeline.Pipeline{Log: lg, Sealer: envelope, Blobs: blobs, Conversations: db, Index: db,
-		Identity: &pipeline.DirectoryResolver{Identities: db, Contacts: db}, Logger: logger}
-	e.svc = &recordkeeping.Service{Store: db, Pipeline: e.pipe, Blobs: blobs, Signer: signer, Logger: logger,
+	s := archivetest.New(t, archivetest.Origin("steward/records-test"))
+	db, logger := s.DB, s.Logger
+	e := &env{t: t, ctx: ctx, db: db, blobs: s.Blobs, log: s.Log, pipe: s.Pipeline, reader: s.Reader, envelope: s.Envelope,
+		verifier: s.Verifier}
+	e.svc = &recordkeeping.Service{Store: db, Pipeline: e.pipe, Blobs: s.Blobs, Signer: s.Signer, Logger: logger,
 		Open: e.reader.OpenRecord}
-	e.policy = &compliance.Service{Store: db, Pipeline: e.pipe, Reader: e.reader, EDMKey: kr.DeriveKey("dlp exact data match v1"),
+	e.policy = &compliance.Service{Store: db, Pipeline: e.pipe, Reader: e.reader, EDMKey: s.Keyring.DeriveKey("dlp exact data match v1"),
 		Logger: logger}
 	e.pipe.Policy, e.pipe.Records = e.policy, e.svc
 	e.pipe.Router = pipeline.Routers{e.policy, e.svc}

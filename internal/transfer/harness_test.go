@@ -2,22 +2,14 @@ package transfer_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/steward-gov/steward/internal/archive"
-	"github.com/steward-gov/steward/internal/keys"
-	"github.com/steward-gov/steward/internal/localfs"
+	"github.com/steward-gov/steward/internal/archivetest"
 	"github.com/steward-gov/steward/internal/pipeline"
-	"github.com/steward-gov/steward/internal/records"
 	"github.com/steward-gov/steward/internal/sqlite"
 	"github.com/steward-gov/steward/internal/steward"
 	"github.com/steward-gov/steward/internal/transfer"
@@ -62,64 +54,13 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k [32]byte
-	rand.Read(k[:])
-	kr, err := keys.ParseKeyring(base64.StdEncoding.EncodeToString(k[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	envelope := &keys.Envelope{KEK: kr}
-	skey, vkey, err := archive.GenerateKey("steward/transfer-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := archive.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	lg, err := archive.Open(ctx, db, signer, archive.Options{Origin: signer.Name(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lg.Close(context.Background())
-		db.Close()
-	})
-	e := &env{t: t, ctx: ctx, dir: dir, db: db, log: lg, signer: signer, vkey: vkey, contacts: map[string]string{}}
-	e.reader = &pipeline.Reader{Records: db, Opener: envelope, Blobs: blobs}
-	e.pipe = &pipeline.Pipeline{Log: lg, Sealer: envelope, Blobs: blobs, Conversations: db, Index: db,
-		Identity: &pipeline.DirectoryResolver{Identities: db, Contacts: db}, Logger: logger}
-
-	sched := records.BuiltinSchedules()
-	sched.Items = append(sched.Items, permItem)
-	for _, it := range sched.Items {
-		it.Version = 0
-		if _, err := db.SaveScheduleItem(ctx, &it); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stored, err := db.Schedule(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	asg, err := records.Compile(stored, []steward.AssignmentRule{
+	s := archivetest.New(t, archivetest.Origin("steward/transfer-test"))
+	e := &env{t: t, ctx: ctx, dir: s.Dir, db: s.DB, log: s.Log, pipe: s.Pipeline, reader: s.Reader, signer: s.Signer,
+		vkey: s.VKey, contacts: map[string]string{}}
+	hook := archivetest.Rules(t, s.DB, []steward.ScheduleItem{permItem}, []steward.AssignmentRule{
 		{ID: "r1", Name: "capstone", Condition: "capstone", ItemID: permItem.ID, Priority: 1, Enabled: true, Version: 1},
 		{ID: "r2", Name: "everyone-else", Condition: "true", ItemID: "grs-6.1-030", Priority: 2, Enabled: true, Version: 1},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := &ruleHook{t: t, db: db, a: asg}
 	e.pipe.Records, e.pipe.Router = hook, hook
 
 	e.dana = e.employee("dana@agency.example.gov", "Dana Whitfield", danaAddr, true, steward.IdentityGoverned)
@@ -127,7 +68,7 @@ func newEnv(t testing.TB) *env {
 	for _, c := range []struct{ addr, name string }{{rileyAddr, "Riley Chen"}, {samAddr, "Sam Okafor"}} {
 		ct := &steward.Contact{EmployeeID: e.dana.ID, Channel: signal, Address: c.addr, DisplayName: c.name,
 			ConsentState: steward.ConsentActive}
-		if err := db.CreateContact(ctx, ct); err != nil {
+		if err := e.db.CreateContact(ctx, ct); err != nil {
 			t.Fatal(err)
 		}
 		e.contacts[c.addr] = ct.ID
@@ -146,59 +87,6 @@ func (e *env) employee(user, name, addr string, capstone bool, mode steward.Iden
 		e.t.Fatal(err)
 	}
 	return emp
-}
-
-// ruleHook is the pipeline's records hook: the facts at capture, through
-// the compiled assignment rules.
-type ruleHook struct {
-	t  testing.TB
-	db *sqlite.DB
-	a  *records.Assigner
-}
-
-func (h *ruleHook) Assign(ctx context.Context, it *steward.Item, conv *steward.Conversation, _ *pipeline.Decision) (*steward.Assignment, error) {
-	in := records.Input{Kind: steward.RecordMessage, Channel: it.Channel, Direction: it.Direction}
-	if it.Type != steward.EventMessage {
-		in.Kind = steward.RecordEvent
-	}
-	if conv != nil {
-		in.ConversationType = conv.Kind
-	}
-	for i, p := range append([]steward.Party{it.Sender}, it.Recipients...) {
-		rp := records.Participant{EmployeeID: p.EmployeeID, Sender: i == 0}
-		if p.EmployeeID != "" {
-			emp, err := h.db.EmployeeByID(ctx, p.EmployeeID)
-			if err != nil {
-				return nil, err
-			}
-			rp.Capstone = emp.CapstoneOfficial
-		}
-		in.Participants = append(in.Participants, rp)
-	}
-	a := h.a.Assign(in)
-	return &a, nil
-}
-
-// Route indexes the assignment of the item and its attachments, as the
-// records service does after capture.
-func (h *ruleHook) Route(ctx context.Context, c *pipeline.Captured) {
-	rec, err := h.db.RecordByID(ctx, c.Ref.ID)
-	if err != nil {
-		h.t.Error(err)
-		return
-	}
-	var meta steward.RecordMeta
-	if err := json.Unmarshal(rec.Meta, &meta); err != nil || meta.Schedule == nil {
-		h.t.Errorf("record %s has no assignment", rec.ID)
-		return
-	}
-	as := []steward.RecordAssignment{{RecordID: rec.ID, Assignment: *meta.Schedule}}
-	for _, a := range c.Attachments {
-		as = append(as, steward.RecordAssignment{RecordID: a.ID, Assignment: *meta.Schedule})
-	}
-	if err := h.db.AddAssignments(ctx, as); err != nil {
-		h.t.Error(err)
-	}
 }
 
 // capture archives an item and returns its captured form.
