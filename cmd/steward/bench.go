@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -18,6 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/steward-gov/steward/internal/compliance"
+	"github.com/steward-gov/steward/internal/pipeline"
+	"github.com/steward-gov/steward/internal/recordkeeping"
 	"github.com/steward-gov/steward/internal/sqlite"
 	"github.com/steward-gov/steward/internal/steward"
 )
@@ -74,6 +78,7 @@ func benchCapture(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	data := fs.String("data", "", "data directory to use (default: a fresh temporary one, removed afterwards)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the capture phase to this file")
 	vprofile := fs.String("verify-cpuprofile", "", "write a CPU profile of the verify phase to this file")
+	withPolicy := fs.Bool("policy", false, "judge every item with the default policies (DLP scan included) and assign it a retention schedule, as serve does")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -104,12 +109,23 @@ func benchCapture(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if *withPolicy {
+		stop, err := benchPolicy(ctx, a, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	items := benchItems(*n, *bodySize, *attachEvery, *attachSize)
 	fmt.Fprintf(stdout, "capture: %s items (%d-byte bodies", group(int64(*n)), *bodySize)
 	if *attachEvery > 0 {
 		fmt.Fprintf(stdout, ", every %dth with a %d-byte attachment", *attachEvery, *attachSize)
 	}
-	fmt.Fprintf(stdout, "), %d producers, GOMAXPROCS %d\n", *producers, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "), %d producers, GOMAXPROCS %d", *producers, runtime.GOMAXPROCS(0))
+	if *withPolicy {
+		fmt.Fprint(stdout, ", with policy and retention hooks")
+	}
+	fmt.Fprintln(stdout)
 
 	// 1. The real pipeline.
 	lat := make([][]time.Duration, *producers)
@@ -286,4 +302,34 @@ func benchItems(n, body, attachEvery, attachSize int) []*steward.Item {
 		items[i] = it
 	}
 	return items
+}
+
+// benchPolicy puts the policy and records hooks into the bench's pipeline,
+// with the default policies and schedules, as serve wires them (without
+// a channel, so no consent hook). It returns a function that stops their
+// background loops.
+func benchPolicy(ctx context.Context, a *app, logger *slog.Logger) (func(), error) {
+	reader := &pipeline.Reader{Records: a.db, Opener: a.envelope, Blobs: a.blobs}
+	comp := &compliance.Service{Store: a.db, Pipeline: a.pipeline, Reader: reader,
+		EDMKey: a.keyring.DeriveKey("dlp exact data match v1"), Logger: logger}
+	if err := comp.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := comp.InstallDefaults(ctx, "bench"); err != nil {
+		return nil, err
+	}
+	rec := &recordkeeping.Service{Store: a.db, Pipeline: a.pipeline, Blobs: a.blobs, Signer: a.signer, Logger: logger}
+	if err := rec.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if _, _, err := rec.InstallDefaults(ctx, "bench"); err != nil {
+		return nil, err
+	}
+	a.pipeline.Policy, a.pipeline.Records = comp, rec
+	a.pipeline.Router = pipeline.Routers{comp, rec}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	go func() { comp.Run(rctx, 30*time.Second); done <- struct{}{} }()
+	go func() { rec.Run(rctx, 200*time.Millisecond); done <- struct{}{} }()
+	return func() { cancel(); <-done; <-done }, nil
 }

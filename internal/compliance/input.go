@@ -16,11 +16,19 @@ import (
 // the cache at once (Forget); the TTL covers everything else.
 const peopleTTL = 30 * time.Second
 
-// peopleCache keeps what policy needs to know about employees, so that a
-// decision does not cost several store reads per party.
+// peopleCache keeps what policy needs to know about employees and
+// addresses, so that a decision does not cost several store reads per
+// party.
 type peopleCache struct {
-	mu sync.Mutex
-	m  map[string]cachedPerson
+	mu  sync.Mutex
+	m   map[string]cachedPerson
+	ids map[string]cachedIdentity // channel + "\x00" + address
+}
+
+// cachedIdentity is the work identity at an address, or its absence.
+type cachedIdentity struct {
+	id *steward.Identity // nil: an outside address
+	at time.Time
 }
 
 type cachedPerson struct {
@@ -32,8 +40,35 @@ type cachedPerson struct {
 // directory changes (SCIM, identity changes, role mappings).
 func (s *Service) Forget() {
 	s.people.mu.Lock()
-	s.people.m = nil
+	s.people.m, s.people.ids = nil, nil
 	s.people.mu.Unlock()
+}
+
+// identity returns the work identity at an address, nil for an outside
+// one, cached like employees' attributes.
+func (s *Service) identity(ctx context.Context, ch steward.Channel, address string) (*steward.Identity, error) {
+	key := string(ch) + "\x00" + address
+	now := s.now()
+	s.people.mu.Lock()
+	if c, ok := s.people.ids[key]; ok && now.Sub(c.at) < peopleTTL {
+		s.people.mu.Unlock()
+		return c.id, nil
+	}
+	s.people.mu.Unlock()
+	id, err := s.Store.IdentityByAddress(ctx, ch, address)
+	if steward.Is(steward.NotFound, err) {
+		id, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.people.mu.Lock()
+	if s.people.ids == nil {
+		s.people.ids = map[string]cachedIdentity{}
+	}
+	s.people.ids[key] = cachedIdentity{id, now}
+	s.people.mu.Unlock()
+	return id, nil
 }
 
 // employee returns the policy view of an employee: attributes as the
@@ -74,10 +109,12 @@ func (s *Service) employee(ctx context.Context, id string) (policy.Party, error)
 // our side of the conversation) knows it.
 func (s *Service) party(ctx context.Context, ch steward.Channel, address, employeeID, owner string) (policy.Party, error) {
 	if employeeID == "" {
-		if id, err := s.Store.IdentityByAddress(ctx, ch, address); err == nil {
-			employeeID = id.EmployeeID
-		} else if !steward.Is(steward.NotFound, err) {
+		id, err := s.identity(ctx, ch, address)
+		if err != nil {
 			return policy.Party{}, err
+		}
+		if id != nil {
+			employeeID = id.EmployeeID
 		}
 	}
 	if employeeID != "" {
@@ -130,17 +167,19 @@ func (s *Service) messageInput(ctx context.Context, it *steward.Item, conv *stew
 	}
 	if conv != nil {
 		in.ConversationType = string(conv.Kind)
+	}
+	// A direct conversation's members are its two parties; only a group's
+	// are worth a read of the member list.
+	if conv != nil && conv.Kind == steward.ConversationGroup {
 		members, err := s.Store.Members(ctx, conv.ID)
 		if err != nil {
 			return nil, err
 		}
 		in.ConversationSize = len(members)
-		if conv.Kind == steward.ConversationGroup {
-			addrs = addrs[:0]
-			for _, m := range members {
-				if m.Address != it.Sender.Address {
-					addrs = append(addrs, m.Address)
-				}
+		addrs = addrs[:0]
+		for _, m := range members {
+			if m.Address != it.Sender.Address {
+				addrs = append(addrs, m.Address)
 			}
 		}
 	}
@@ -153,7 +192,7 @@ func (s *Service) messageInput(ctx context.Context, it *steward.Item, conv *stew
 		// A linked identity's phone shows what arrives before Steward, its
 		// linked device, sees it: nothing inbound can be held there.
 		if p.Inside && it.Direction == steward.DirInbound && in.Mode != "linked" {
-			if id, err := s.Store.IdentityByAddress(ctx, it.Channel, a); err == nil && id.Mode == steward.IdentityLinked {
+			if id, err := s.identity(ctx, it.Channel, a); err == nil && id != nil && id.Mode == steward.IdentityLinked {
 				in.Mode = "linked"
 			}
 		}
@@ -180,7 +219,7 @@ func (s *Service) messageInput(ctx context.Context, it *steward.Item, conv *stew
 		}
 	}
 	in.Sender = sender
-	if conv == nil {
+	if in.ConversationSize == 0 {
 		in.ConversationSize = 1 + len(in.Recipients)
 	}
 	for _, a := range it.Attachments {

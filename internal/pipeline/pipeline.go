@@ -167,6 +167,9 @@ type Captured struct {
 	// or on a replay); DecisionRef is its archived record, if any.
 	Decision    *Decision
 	DecisionRef *steward.RecordRef
+	// Assignment is the retention assignment written into the records'
+	// metadata (nil if none, and on a replay).
+	Assignment *steward.Assignment
 }
 
 // Pipeline carries items from sources into the archive. Its fields are set
@@ -264,6 +267,9 @@ func (p *Pipeline) capture(ctx context.Context, it *steward.Item) (*Captured, er
 		return nil, steward.E(op, err)
 	}
 	c := &Captured{Item: it, Ref: res[0].Ref, Replayed: res[0].Replayed, Hold: hold, Conversation: conv}
+	if !c.Replayed {
+		c.Assignment = asg
+	}
 	if !c.Replayed && decision != nil {
 		c.Decision = decision
 		if decision.archived() {

@@ -213,31 +213,27 @@ func (s *Service) input(ctx context.Context, it *steward.Item, conv *steward.Con
 
 // Route indexes the assignment of a captured item's records (the item,
 // its attachments and its policy decision) so reports and disposition
-// find them without reading the log. It reads the assignment back from
-// the committed record, the one source of truth. While Run is running
+// find them without reading the log. The assignment is the one the
+// pipeline just wrote into the records' metadata. While Run is running
 // the rows are written in batches, so capture does not pay a write
 // transaction of its own for them; otherwise at once. A failure is
 // logged and retried; Reconcile indexes what a crash left out.
 func (s *Service) Route(ctx context.Context, c *pipeline.Captured) {
-	rec, err := s.Store.RecordByID(ctx, c.Ref.ID)
-	if err != nil {
-		s.logger().Error("records: assignment not indexed; Reconcile will retry", "record", c.Ref.ID, "err", err)
-		return
-	}
-	asg := scheduleOf(rec)
+	asg := c.Assignment
 	if asg == nil {
 		return
 	}
-	ids := []string{rec.ID}
+	ids := []string{c.Ref.ID}
 	for _, a := range c.Attachments {
 		ids = append(ids, a.ID)
 	}
 	if c.DecisionRef != nil {
 		ids = append(ids, c.DecisionRef.ID)
 	}
+	now := s.now()
 	as := make([]steward.RecordAssignment, len(ids))
 	for i, id := range ids {
-		as[i] = steward.RecordAssignment{RecordID: id, Assignment: *asg, AssignedAt: rec.CapturedAt}
+		as[i] = steward.RecordAssignment{RecordID: id, Assignment: *asg, AssignedAt: now}
 	}
 	s.idx.mu.Lock()
 	s.idx.pending = append(s.idx.pending, as...)
