@@ -65,6 +65,7 @@ var settings = []setting{
 	{name: "secure-cookies", def: "false", help: "mark the inbox sign-in cookie Secure; set true whenever users reach Steward over HTTPS"},
 	{name: "default-policies", def: "true", help: "install the default policy set (docs/policy.md) on first start, when no policy has ever been saved"},
 	{name: "default-schedules", def: "true", help: "install the built-in retention schedules and default assignment rules (docs/records.md) on first start, when none was ever saved"},
+	{name: "search-index", def: "true", help: "keep the blind search index DATA/index.db current in the background, off the capture path (docs/search.md)"},
 	{name: "disposition-approvals", def: "2", help: "distinct approvers a disposition batch needs; at 2 or more the requester cannot approve their own (the two-person rule)"},
 	{name: "public-key", help: "verify: the checkpoint verifier key (vkey text or a file holding it); default DATA/keys/log.pub"},
 	{name: "checkpoint", help: "verify: a signed checkpoint saved earlier that the archive must still be consistent with"},

@@ -13,11 +13,14 @@ import (
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/httpapi"
+	"github.com/steward-gov/steward/internal/indexer"
 	"github.com/steward-gov/steward/internal/metrics"
 	"github.com/steward-gov/steward/internal/outbound"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/recordkeeping"
+	"github.com/steward-gov/steward/internal/search"
 	"github.com/steward-gov/steward/internal/signal"
+	"github.com/steward-gov/steward/internal/sqlite"
 	"github.com/steward-gov/steward/internal/steward"
 	"github.com/steward-gov/steward/internal/transfer"
 )
@@ -40,6 +43,9 @@ type services struct {
 	// records puts every captured item on a retention schedule and runs
 	// holds and disposition.
 	records *recordkeeping.Service
+	// search keeps DATA/index.db current; nil when search-index is false.
+	search      *indexer.Indexer
+	searchIndex *sqlite.Index
 }
 
 // wireServices builds the outbox, the consent lifecycle and the chat
@@ -75,6 +81,9 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 	s.records = &recordkeeping.Service{Store: a.db, Pipeline: a.pipeline, Blobs: a.blobs, Signer: a.signer,
 		Open: s.reader.OpenRecord, Logger: logger}
 	if err := wireRecords(ctx, a, s.records); err != nil {
+		return nil, err
+	}
+	if err := wireSearch(a, s, logger); err != nil {
 		return nil, err
 	}
 	// Permanent records go to NARA as packages under DATA/transfers: an
@@ -145,6 +154,14 @@ func (s *services) run(ctx context.Context, logger *slog.Logger) {
 	go s.compliance.Run(ctx, 30*time.Second)
 	// Schedule assignments are indexed in batches, off the capture path.
 	go s.records.Run(ctx, 200*time.Millisecond)
+	if s.search != nil {
+		go func() {
+			_ = s.search.Run(ctx, 200*time.Millisecond)
+			if err := s.searchIndex.Close(); err != nil {
+				logger.Error("closing the search index", "err", err)
+			}
+		}()
+	}
 	if s.connector != nil {
 		go func() {
 			logger.Info("capturing from signal-cli", "url", s.signal.BaseURL)
@@ -154,6 +171,29 @@ func (s *services) run(ctx context.Context, logger *slog.Logger) {
 		}()
 		go s.health.run(ctx, time.Minute)
 	}
+}
+
+// wireSearch opens the blind search index DATA/index.db under the key
+// derived from the keyring's oldest KEK (so KEK rotation keeps it), and
+// builds the indexer that keeps it current off the capture path, unless
+// search-index is false. Disposition removes destroyed records from it.
+func wireSearch(a *app, s *services, logger *slog.Logger) error {
+	on, err := strconv.ParseBool(a.cfg.String("search-index"))
+	if err != nil {
+		return fmt.Errorf("search-index: %q is not true or false", a.cfg.String("search-index"))
+	}
+	if !on {
+		return nil
+	}
+	key := a.keyring.DeriveKey(search.KeyInfo)
+	idx, err := sqlite.OpenIndex(filepath.Join(a.dataDir, "index.db"), key)
+	if err != nil {
+		return err
+	}
+	s.searchIndex = idx
+	s.search = &indexer.Indexer{Store: a.db, Index: idx, Reader: s.reader, Logger: logger}
+	s.records.Disposed = s.search.Remove
+	return nil
 }
 
 // wireCompliance loads policies and detectors, installing the default

@@ -337,6 +337,15 @@ func (s *Service) Execute(ctx context.Context, actor, id string) (*Execution, er
 		if x.Shredded, err = s.shred(ctx, b, recs); err != nil {
 			return nil, steward.E(op, err)
 		}
+		if s.Disposed != nil {
+			ids := make([]string, 0, len(b.Records))
+			for _, br := range b.Records {
+				ids = append(ids, br.RecordID)
+			}
+			if err := s.Disposed(ctx, ids); err != nil {
+				return nil, steward.E(op, err)
+			}
+		}
 		x.WALPending = !s.resetWAL(ctx)
 		if err := s.Store.AddTombstones(ctx, records.Tombstones(cert)); err != nil {
 			return nil, steward.E(op, err)

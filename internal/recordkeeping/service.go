@@ -55,9 +55,13 @@ type Service struct {
 	Transfer func(ctx context.Context, b *steward.DispositionBatch) error
 	// Open decrypts a record, for evaluating hold queries
 	// (pipeline.Reader.OpenRecord). Without it every hold query matches.
-	Open   func(ctx context.Context, r *steward.Record) (*steward.RecordMeta, *steward.Content, error)
-	Logger *slog.Logger
-	Now    func() time.Time
+	Open func(ctx context.Context, r *steward.Record) (*steward.RecordMeta, *steward.Content, error)
+	// Disposed, if set, is told the ids of a destroy batch's records once
+	// their keys are shredded, so the search index drops them. An error
+	// fails the execution, which executing again resumes.
+	Disposed func(ctx context.Context, ids []string) error
+	Logger   *slog.Logger
+	Now      func() time.Time
 
 	mu       sync.RWMutex
 	loaded   bool
