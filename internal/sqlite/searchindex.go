@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"runtime"
@@ -128,26 +127,7 @@ func OpenIndex(path string, key []byte) (*Index, error) {
 // 64 MB page cache for the writer, whose FTS5 segment merges read back
 // what it wrote, and the memory map for readers.
 func indexDSN(p string, readOnly bool) string {
-	q := url.Values{}
-	for _, pragma := range []string{
-		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"synchronous(NORMAL)",
-		"secure_delete(ON)",
-		"wal_autocheckpoint(10000)",
-		"journal_size_limit(67108864)",
-		"temp_store(MEMORY)",
-	} {
-		q.Add("_pragma", pragma)
-	}
-	if readOnly {
-		q.Set("_query_only", "1")
-		q.Add("_pragma", "mmap_size(1099511627776)")
-	} else {
-		q.Set("_txlock", "immediate")
-		q.Add("_pragma", "cache_size(-65536)")
-	}
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
-	return "file:" + esc + "?" + q.Encode()
+	return buildDSN(p, readOnly, []string{"synchronous(NORMAL)"}, []string{"cache_size(-65536)"})
 }
 
 // migrateIndex applies the embedded index migrations as DB.migrate applies

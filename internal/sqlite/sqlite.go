@@ -228,16 +228,22 @@ func isBusy(err error) bool {
 // a memory map (up to the 2 GB the library allows), which makes a full
 // scan, as verify does, about a quarter faster than read(2) per page.
 func dsn(p string, readOnly bool) string {
+	return buildDSN(p, readOnly, []string{"synchronous(FULL)", "foreign_keys(ON)"}, nil)
+}
+
+// buildDSN is the file: URI of a database at p with the PRAGMAs every
+// Steward database shares (busy timeout, secure_delete, WAL limits,
+// memory temp store), the given ones, and per role: readers query_only
+// with the memory map, the writer IMMEDIATE with writerPragmas.
+func buildDSN(p string, readOnly bool, pragmas, writerPragmas []string) string {
 	q := url.Values{}
-	for _, pragma := range []string{
+	for _, pragma := range append([]string{
 		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"synchronous(FULL)",
-		"foreign_keys(ON)",
 		"secure_delete(ON)",
 		"wal_autocheckpoint(10000)",
 		"journal_size_limit(67108864)",
 		"temp_store(MEMORY)",
-	} {
+	}, pragmas...) {
 		q.Add("_pragma", pragma)
 	}
 	if readOnly {
@@ -245,6 +251,9 @@ func dsn(p string, readOnly bool) string {
 		q.Add("_pragma", "mmap_size(1099511627776)")
 	} else {
 		q.Set("_txlock", "immediate")
+		for _, pragma := range writerPragmas {
+			q.Add("_pragma", pragma)
+		}
 	}
 	// In a file: URI SQLite decodes %XX escapes and treats ? and # as
 	// delimiters, so those three must be escaped in the path itself.
