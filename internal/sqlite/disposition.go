@@ -185,16 +185,8 @@ func (db *DB) UpdateBatch(ctx context.Context, b *steward.DispositionBatch, prev
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM disposition_batches WHERE id = ?`, b.ID).Scan(&n); err != nil {
-			return err
-		} else if n == 0 {
-			return steward.E(op, steward.NotFound, "disposition batch not found")
-		}
-		return steward.E(op, steward.Conflict, "the batch was changed by someone else")
+		return guardedUpdate(ctx, tx, op, res, "disposition_batches", b.ID, "disposition batch not found",
+			"the batch was changed by someone else")
 	})
 	if err != nil {
 		return db.txErr(op, err, "")

@@ -250,16 +250,8 @@ func (db *DB) UpdateReviewItem(ctx context.Context, it *steward.ReviewItem, prev
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_items WHERE id = ?`, it.ID).Scan(&n); err != nil {
-			return err
-		} else if n == 0 {
-			return steward.E(op, steward.NotFound, "review item not found")
-		}
-		return steward.E(op, steward.Conflict, "the review item was changed by someone else")
+		return guardedUpdate(ctx, tx, op, res, "review_items", it.ID, "review item not found",
+			"the review item was changed by someone else")
 	})
 	if err != nil {
 		return db.txErr(op, err, "")
@@ -439,4 +431,21 @@ func scanReviewItem(s scanner) (*steward.ReviewItem, error) {
 	}
 	it.CreatedAt, it.UpdatedAt, it.ResolvedAt = fromNanos(created), fromNanos(updated), fromNullNanos(resolved)
 	return &it, nil
+}
+
+// guardedUpdate reports what an UPDATE guarded by a version (or state)
+// condition did: nil when it changed the one row, NotFound when no row of
+// table has the id, else Conflict with stale (someone changed it since it
+// was read).
+func guardedUpdate(ctx context.Context, tx *sql.Tx, op steward.Op, res sql.Result, table, id, missing, stale string) error {
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&n); err != nil {
+		return err
+	} else if n == 0 {
+		return steward.E(op, steward.NotFound, missing)
+	}
+	return steward.E(op, steward.Conflict, stale)
 }
