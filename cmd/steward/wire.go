@@ -12,6 +12,7 @@ import (
 	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
+	"github.com/steward-gov/steward/internal/discovery"
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/indexer"
 	"github.com/steward-gov/steward/internal/metrics"
@@ -46,6 +47,8 @@ type services struct {
 	// search keeps DATA/index.db current; nil when search-index is false.
 	search      *indexer.Indexer
 	searchIndex *sqlite.Index
+	// discovery keeps eDiscovery cases and searches under them.
+	discovery *discovery.Service
 }
 
 // wireServices builds the outbox, the consent lifecycle and the chat
@@ -85,6 +88,11 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 	}
 	if err := wireSearch(a, s, logger); err != nil {
 		return nil, err
+	}
+	s.discovery = &discovery.Service{Store: a.db, Pipeline: a.pipeline, Reader: s.reader, Holds: s.records, Logger: logger}
+	if s.searchIndex != nil {
+		// Without an index, searches answer Unavailable; cases still work.
+		s.discovery.Index = s.searchIndex
 	}
 	// Permanent records go to NARA as packages under DATA/transfers: an
 	// executed transfer batch builds its package there.
@@ -135,7 +143,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 // apiExtras fills the API server's fields that the services provide.
 func (s *services) apiExtras(api *httpapi.Server) {
 	api.Chat, api.Consent, api.Outbox, api.Compliance, api.Records = s.chat, s.consent, s.outbox, s.compliance, s.records
-	api.Exports = s.exports
+	api.Exports, api.Discovery = s.exports, s.discovery
 	api.Challengers = map[steward.Channel]httpapi.Challenger{}
 	if s.signal != nil {
 		api.Challengers[signal.ChannelSignal] = s.signal

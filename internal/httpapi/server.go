@@ -16,6 +16,7 @@ import (
 	"github.com/steward-gov/steward/internal/chat"
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
+	"github.com/steward-gov/steward/internal/discovery"
 	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/recordkeeping"
@@ -52,6 +53,9 @@ type Server struct {
 	// Records keeps the file plan, assignment rules, holds and
 	// disposition.
 	Records *recordkeeping.Service
+	// Discovery keeps eDiscovery cases and searches under them; nil
+	// answers its routes with 503.
+	Discovery *discovery.Service
 	// Outbox lets an admin retry deliveries and release those waiting on
 	// an answered rate-limit challenge.
 	Outbox interface {
@@ -108,6 +112,11 @@ var (
 	holdRoles            = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal}
 	holdReadRoles        = []steward.Role{steward.RoleRecordsManager, steward.RoleLegal, steward.RoleAuditor}
 	dispositionReadRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
+	// eDiscovery: counsel opens cases and searches under them (content);
+	// records managers see which cases exist and their scope, to keep
+	// holds and disposition in step. Admins reach none of it.
+	caseRoles     = []steward.Role{steward.RoleLegal}
+	caseReadRoles = []steward.Role{steward.RoleLegal, steward.RoleRecordsManager}
 	// fraRoles read the FRA capture-lag report: metadata only, no content.
 	fraRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
 )
@@ -210,6 +219,15 @@ var routes = []route{
 	{"GET /api/v1/reports/fra", steward.ScopeRecords, fraRoles, (*Server).getFRAReport},
 	{"POST /api/v1/transfers", steward.ScopeRecords, recordsManagerRoles, (*Server).postTransfer},
 	{"GET /api/v1/transfers/{id}", steward.ScopeRecords, recordsManagerRoles, (*Server).getTransfer},
+	{"GET /api/v1/cases", steward.ScopeDiscovery, caseReadRoles, (*Server).listCases},
+	{"POST /api/v1/cases", steward.ScopeDiscovery, caseRoles, (*Server).createCase},
+	{"GET /api/v1/cases/{id}", steward.ScopeDiscovery, caseReadRoles, (*Server).getCase},
+	{"PUT /api/v1/cases/{id}", steward.ScopeDiscovery, caseRoles, (*Server).putCase},
+	{"POST /api/v1/cases/{id}/close", steward.ScopeDiscovery, caseRoles, (*Server).closeCase},
+	{"POST /api/v1/cases/{id}/search", steward.ScopeDiscovery, caseRoles, (*Server).searchCase},
+	{"GET /api/v1/cases/{id}/searches", steward.ScopeDiscovery, caseReadRoles, (*Server).listSavedSearches},
+	{"POST /api/v1/cases/{id}/searches", steward.ScopeDiscovery, caseRoles, (*Server).saveSearch},
+	{"DELETE /api/v1/cases/{id}/searches/{search}", steward.ScopeDiscovery, caseRoles, (*Server).deleteSavedSearch},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.

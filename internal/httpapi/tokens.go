@@ -55,7 +55,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	// tokens are issued on the host (`steward token create`, itself
 	// audited) or come from roles.
 	for _, sc := range req.Scopes {
-		if sc == steward.ScopeRead || sc == steward.ScopeAudit || sc == steward.ScopeCompliance || sc == steward.ScopeRecords {
+		if sc == steward.ScopeRead || sc == steward.ScopeAudit || sc == steward.ScopeCompliance || sc == steward.ScopeRecords ||
+			sc == steward.ScopeDiscovery {
 			s.writeError(w, r, steward.Errorf(op, steward.Permission,
 				"a %q token cannot be issued through the API: issue it on the host with `steward token create`, or map the reader's group to a role", sc))
 			return

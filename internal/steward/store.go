@@ -27,6 +27,7 @@ type Store interface {
 	HoldStore
 	DispositionStore
 	FOIARequestStore
+	CaseStore
 	// Ping reports whether the store can serve. Returns Unavailable if not.
 	Ping(ctx context.Context) error
 	Close() error

@@ -36,12 +36,16 @@ const (
 	// destroys content. A records system's token; like compliance it is
 	// issued only on the host.
 	ScopeRecords Scope = "records"
+	// ScopeDiscovery works eDiscovery cases: their searches read content
+	// across custodians. A litigation-support system's token; like
+	// compliance and records it is issued only on the host.
+	ScopeDiscovery Scope = "discovery"
 )
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool {
 	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit ||
-		s == ScopeCompliance || s == ScopeRecords
+		s == ScopeCompliance || s == ScopeRecords || s == ScopeDiscovery
 }
 
 // Token is an API bearer token. The secret itself is never stored: only its

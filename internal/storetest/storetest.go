@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) steward.Store) {
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
 	t.Run("Tombstones", func(t *testing.T) { testTombstones(t, open) })
 	t.Run("FOIARequests", func(t *testing.T) { testFOIARequests(t, open) })
+	t.Run("Cases", func(t *testing.T) { testCases(t, open) })
 	t.Run("FOIAEvents", func(t *testing.T) { testFOIAEvents(t, open) })
 	t.Run("FOIAPaging", func(t *testing.T) { testFOIAPaging(t, open) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, open) })
