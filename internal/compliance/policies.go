@@ -3,7 +3,6 @@ package compliance
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -326,14 +325,4 @@ func (s *Service) archivedInput(ctx context.Context, r *steward.Record, scanner 
 	}
 	s.scan(scanner, it, in)
 	return in, true, nil
-}
-
-// PolicyJSON decodes a policy from an API body; the id and version come
-// from the route and the If-Match of the caller.
-func PolicyJSON(b []byte) (*steward.Policy, error) {
-	var p steward.Policy
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, steward.E(steward.Invalid, "the policy is not valid JSON")
-	}
-	return &p, nil
 }

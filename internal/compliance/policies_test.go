@@ -213,12 +213,3 @@ func TestInstallDefaults(t *testing.T) {
 		t.Errorf("a threat under the default set: %+v", o)
 	}
 }
-
-func TestPolicyJSON(t *testing.T) {
-	p, err := compliance.PolicyJSON([]byte(`{"name":"x","kind":"message","condition":"true","action":"flag"}`))
-	if err != nil || p.Name != "x" || p.Action != steward.ActionFlag {
-		t.Errorf("%+v, %v", p, err)
-	}
-	_, err = compliance.PolicyJSON([]byte(`{"name":`))
-	wantKind(t, "truncated JSON", err, steward.Invalid)
-}
