@@ -23,6 +23,7 @@ var serveSettings = []string{"data", "addr", "metrics-addr", "signal-cli-url", "
 	"log-origin", "checkpoint-every", "checkpoint-interval", "max-body", "log-level", "log-format",
 	"consent-text", "consent-version", "consent-expiry", "consent-reconsent", "consent-keywords", "secure-cookies", "default-policies",
 	"default-schedules", "disposition-approvals", "search-index",
+	"foia-time-zone", "foia-closures", "foia-cutoff",
 	"oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url", "oidc-claim", "oidc-scopes",
 	"oidc-cookie-key", "local-login", "session-idle-timeout", "session-lifetime", "public-url"}
 

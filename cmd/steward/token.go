@@ -13,7 +13,7 @@ import (
 )
 
 const tokenUsage = `Usage:
-  steward token create --name NAME --scope capture,read,admin,inbox,scim,audit,compliance,records,discovery [--employee USER] [--ttl 720h] [--data DIR]
+  steward token create --name NAME --scope capture,read,admin,inbox,scim,audit,compliance,records,discovery,foia [--employee USER] [--ttl 720h] [--data DIR]
   steward token list [--data DIR]
   steward token revoke --id ID [--data DIR]
 
@@ -35,7 +35,7 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sub, args := args[0], args[1:]
 	fs, ptrs := newFlags("token "+sub, tokenSettings...)
 	name := fs.String("name", "", "token name (create)")
-	scope := fs.String("scope", "", "comma-separated scopes: capture, read, admin, inbox, scim, audit, compliance, records, discovery (create)")
+	scope := fs.String("scope", "", "comma-separated scopes: capture, read, admin, inbox, scim, audit, compliance, records, discovery, foia (create)")
 	ttl := fs.Duration("ttl", 0, "lifetime, e.g. 720h; 0 means no expiry (create)")
 	employee := fs.String("employee", "", "user name or id of the employee an inbox token acts for (create)")
 	id := fs.String("id", "", "token id (revoke)")

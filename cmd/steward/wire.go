@@ -13,6 +13,7 @@ import (
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/discovery"
+	"github.com/steward-gov/steward/internal/foiasvc"
 	"github.com/steward-gov/steward/internal/httpapi"
 	"github.com/steward-gov/steward/internal/indexer"
 	"github.com/steward-gov/steward/internal/metrics"
@@ -49,6 +50,8 @@ type services struct {
 	searchIndex *sqlite.Index
 	// discovery keeps eDiscovery cases and searches under them.
 	discovery *discovery.Service
+	// foia keeps FOIA requests and their clocks.
+	foia *foiasvc.Service
 }
 
 // wireServices builds the outbox, the consent lifecycle and the chat
@@ -94,6 +97,11 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 		// Without an index, searches answer Unavailable; cases still work.
 		s.discovery.Index = s.searchIndex
 	}
+	cal, err := foiasvc.Calendar(a.cfg.String("foia-time-zone"), a.cfg.String("foia-closures"), a.cfg.String("foia-cutoff"))
+	if err != nil {
+		return nil, fmt.Errorf("foia-time-zone, foia-closures, foia-cutoff: %w", err)
+	}
+	s.foia = &foiasvc.Service{Store: a.db, Pipeline: a.pipeline, Calendar: cal}
 	// Permanent records go to NARA as packages under DATA/transfers: an
 	// executed transfer batch builds its package there.
 	vkey, err := publicKeyText("", logPubPath(a.dataDir))
@@ -143,7 +151,7 @@ func wireServices(ctx context.Context, a *app, signalURL string, m *metrics.Metr
 // apiExtras fills the API server's fields that the services provide.
 func (s *services) apiExtras(api *httpapi.Server) {
 	api.Chat, api.Consent, api.Outbox, api.Compliance, api.Records = s.chat, s.consent, s.outbox, s.compliance, s.records
-	api.Exports, api.Discovery = s.exports, s.discovery
+	api.Exports, api.Discovery, api.FOIA = s.exports, s.discovery, s.foia
 	api.Challengers = map[steward.Channel]httpapi.Challenger{}
 	if s.signal != nil {
 		api.Challengers[signal.ChannelSignal] = s.signal

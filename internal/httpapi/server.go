@@ -17,6 +17,7 @@ import (
 	"github.com/steward-gov/steward/internal/compliance"
 	"github.com/steward-gov/steward/internal/consent"
 	"github.com/steward-gov/steward/internal/discovery"
+	"github.com/steward-gov/steward/internal/foiasvc"
 	"github.com/steward-gov/steward/internal/httproute"
 	"github.com/steward-gov/steward/internal/pipeline"
 	"github.com/steward-gov/steward/internal/recordkeeping"
@@ -56,6 +57,9 @@ type Server struct {
 	// Discovery keeps eDiscovery cases and searches under them; nil
 	// answers its routes with 503.
 	Discovery *discovery.Service
+	// FOIA keeps FOIA requests, their clocks and the due report; nil
+	// answers its routes with 503.
+	FOIA *foiasvc.Service
 	// Outbox lets an admin retry deliveries and release those waiting on
 	// an answered rate-limit challenge.
 	Outbox interface {
@@ -117,6 +121,10 @@ var (
 	// holds and disposition in step. Admins reach none of it.
 	caseRoles     = []steward.Role{steward.RoleLegal}
 	caseReadRoles = []steward.Role{steward.RoleLegal, steward.RoleRecordsManager}
+	// FOIA: FOIA officers work requests; auditors read them and the due
+	// report. Requests name requesters (personal data), so no one else.
+	foiaRoles     = []steward.Role{steward.RoleFOIAOfficer}
+	foiaReadRoles = []steward.Role{steward.RoleFOIAOfficer, steward.RoleAuditor}
 	// fraRoles read the FRA capture-lag report: metadata only, no content.
 	fraRoles = []steward.Role{steward.RoleRecordsManager, steward.RoleAuditor}
 )
@@ -228,6 +236,11 @@ var routes = []route{
 	{"GET /api/v1/cases/{id}/searches", steward.ScopeDiscovery, caseReadRoles, (*Server).listSavedSearches},
 	{"POST /api/v1/cases/{id}/searches", steward.ScopeDiscovery, caseRoles, (*Server).saveSearch},
 	{"DELETE /api/v1/cases/{id}/searches/{search}", steward.ScopeDiscovery, caseRoles, (*Server).deleteSavedSearch},
+	{"GET /api/v1/foia/requests", steward.ScopeFOIA, foiaReadRoles, (*Server).listFOIARequests},
+	{"POST /api/v1/foia/requests", steward.ScopeFOIA, foiaRoles, (*Server).createFOIARequest},
+	{"GET /api/v1/foia/requests/{id}", steward.ScopeFOIA, foiaReadRoles, (*Server).getFOIARequest},
+	{"POST /api/v1/foia/requests/{id}/events", steward.ScopeFOIA, foiaRoles, (*Server).addFOIAEvent},
+	{"GET /api/v1/foia/reports/due", steward.ScopeFOIA, foiaReadRoles, (*Server).foiaDueReport},
 }
 
 // Routes lists every pattern with its scope, for documentation and tests.

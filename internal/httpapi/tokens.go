@@ -56,7 +56,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	// audited) or come from roles.
 	for _, sc := range req.Scopes {
 		if sc == steward.ScopeRead || sc == steward.ScopeAudit || sc == steward.ScopeCompliance || sc == steward.ScopeRecords ||
-			sc == steward.ScopeDiscovery {
+			sc == steward.ScopeDiscovery || sc == steward.ScopeFOIA {
 			s.writeError(w, r, steward.Errorf(op, steward.Permission,
 				"a %q token cannot be issued through the API: issue it on the host with `steward token create`, or map the reader's group to a role", sc))
 			return

@@ -40,12 +40,16 @@ const (
 	// across custodians. A litigation-support system's token; like
 	// compliance and records it is issued only on the host.
 	ScopeDiscovery Scope = "discovery"
+	// ScopeFOIA works FOIA requests: intake, their history and clock, and
+	// the due report. Requests name requesters, so like discovery it is
+	// issued only on the host.
+	ScopeFOIA Scope = "foia"
 )
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool {
 	return s == ScopeCapture || s == ScopeRead || s == ScopeAdmin || s == ScopeInbox || s == ScopeScim || s == ScopeAudit ||
-		s == ScopeCompliance || s == ScopeRecords || s == ScopeDiscovery
+		s == ScopeCompliance || s == ScopeRecords || s == ScopeDiscovery || s == ScopeFOIA
 }
 
 // Token is an API bearer token. The secret itself is never stored: only its
